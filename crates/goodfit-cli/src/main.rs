@@ -1,0 +1,43 @@
+//! The `goodfit` command-line program: a thin shell over the `goodfit` library.
+//!
+//! Every failure is printed as one line on standard error and ends the program with exit
+//! status 2; results go to standard output only once they are complete.
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Fine-tune pretrained models on small labelled datasets, and catch overfitting,
+/// underfitting and class imbalance.
+#[derive(Debug, Parser)]
+#[command(name = "goodfit", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Summarise a labelled dataset: classes, imbalance, text lengths, duplicates, leakage.
+    Inspect(commands::inspect::InspectArgs),
+    /// Score a file of predictions with the full metric suite (as scikit-learn computes it).
+    Evaluate(commands::evaluate::EvaluateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Evaluate(args) => commands::evaluate::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

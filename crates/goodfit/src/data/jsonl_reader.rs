@@ -1,0 +1,83 @@
+//! JSON Lines files: one JSON object per line.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, Position, Result};
+
+use super::table::{decode_utf8, read_bytes, utf8_message, Cell, Row, Table};
+
+/// Reads a JSONL file. Columns are the keys in the order they are first seen; blank lines
+/// are skipped; a row without some key has [`Cell::Missing`] there.
+pub fn read_jsonl(path: &Path, lossy: bool) -> Result<Table> {
+    let bytes = read_bytes(path)?;
+    let mut columns: Vec<String> = Vec::new();
+    let mut objects = Vec::new();
+    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = index as u64 + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let text = decode_utf8(raw, lossy).map_err(|(column, byte)| {
+            Error::input(
+                Position::line(path, line).with_column(column),
+                utf8_message(byte),
+            )
+        })?;
+        let text = if index == 0 {
+            text.trim_start_matches('\u{feff}').to_string()
+        } else {
+            text
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let value: Value = serde_json::from_str(&text).map_err(|error| {
+            Error::input(
+                Position::line(path, line).with_column(error.column() as u64),
+                format!("invalid JSON: {error}"),
+            )
+        })?;
+        let Value::Object(object) = value else {
+            return Err(Error::input(
+                Position::line(path, line),
+                "each line must be a JSON object like {\"text\": ..., \"label\": ...}",
+            ));
+        };
+        for key in object.keys() {
+            if !columns.contains(key) {
+                columns.push(key.clone());
+            }
+        }
+        objects.push((line, object));
+    }
+    let rows = objects
+        .into_iter()
+        .map(|(line, mut object)| Row {
+            line,
+            cells: columns
+                .iter()
+                .map(|name| object.remove(name).map_or(Cell::Missing, json_cell))
+                .collect(),
+        })
+        .collect();
+    Ok(Table {
+        path: path.to_path_buf(),
+        columns,
+        rows,
+        rows_are_numbered: false,
+    })
+}
+
+/// One JSON value as a cell; arrays and objects are kept as their JSON text.
+fn json_cell(value: Value) -> Cell {
+    match value {
+        Value::Null => Cell::Null,
+        Value::Bool(b) => Cell::Bool(b),
+        Value::Number(number) => match number.as_i64() {
+            Some(int) => Cell::Int(int),
+            None => Cell::Float(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(text) => Cell::Text(text),
+        other => Cell::Text(other.to_string()),
+    }
+}

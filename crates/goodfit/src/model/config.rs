@@ -1,0 +1,181 @@
+//! A model folder's `config.json`: the encoder's shape and which architecture it is.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Position, Result};
+
+/// The encoder families goodfit can fine-tune.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Architecture {
+    /// BERT and its distillations with the same layout (MiniLM, TinyBERT, …).
+    Bert,
+    /// RoBERTa and XLM-RoBERTa: BERT's layout, positions counted from `pad_token_id + 1`.
+    Roberta,
+}
+
+impl Architecture {
+    /// The `model_type` values goodfit accepts, for error messages.
+    pub const SUPPORTED: &'static str = "bert (BERT, MiniLM, …), roberta, xlm-roberta, camembert";
+
+    /// The prefix of encoder weights in a `…ForSequenceClassification` checkpoint.
+    pub fn weight_prefix(self) -> &'static str {
+        match self {
+            Architecture::Bert => "bert",
+            Architecture::Roberta => "roberta",
+        }
+    }
+
+    /// The first position id: RoBERTa skips the ids up to and including the padding id.
+    pub fn position_offset(self, pad_token_id: usize) -> usize {
+        match self {
+            Architecture::Bert => 0,
+            Architecture::Roberta => pad_token_id + 1,
+        }
+    }
+}
+
+/// The activation of the feed-forward block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    /// The exact, erf-based GELU (`"gelu"` in transformers).
+    #[serde(rename = "gelu")]
+    Gelu,
+    /// The tanh approximation of GELU (`"gelu_new"`, `"gelu_pytorch_tanh"`).
+    #[serde(rename = "gelu_new", alias = "gelu_pytorch_tanh", alias = "gelu_fast")]
+    GeluTanh,
+    /// ReLU.
+    #[serde(rename = "relu")]
+    Relu,
+}
+
+fn default_eps() -> f64 {
+    1e-12
+}
+fn default_dropout() -> f64 {
+    0.1
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_activation() -> Activation {
+    Activation::Gelu
+}
+
+/// The fields of `config.json` that goodfit uses (others are kept as they are when saving).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncoderConfig {
+    /// `bert`, `roberta`, `xlm-roberta`, …
+    pub model_type: String,
+    /// Tokens in the vocabulary.
+    pub vocab_size: usize,
+    /// Width of every hidden state.
+    pub hidden_size: usize,
+    /// Encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Width of the feed-forward block.
+    pub intermediate_size: usize,
+    /// The feed-forward activation.
+    #[serde(default = "default_activation")]
+    pub hidden_act: Activation,
+    /// Dropout on hidden states.
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
+    /// Dropout on attention probabilities.
+    #[serde(default = "default_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    /// The longest sequence the position embeddings cover.
+    pub max_position_embeddings: usize,
+    /// Segment (token type) vocabulary size.
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    /// LayerNorm epsilon.
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f64,
+    /// The padding token's id.
+    #[serde(default)]
+    pub pad_token_id: usize,
+}
+
+impl EncoderConfig {
+    /// Reads and checks `config.json`.
+    pub fn read(path: &Path) -> Result<EncoderConfig> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::io(path, source))?;
+        let config: EncoderConfig = serde_json::from_str(&text).map_err(|error| {
+            Error::input(
+                Position::line(path, error.line() as u64).with_column(error.column() as u64),
+                format!("not a usable model config: {error}"),
+            )
+        })?;
+        config.architecture(path)?;
+        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+            return Err(Error::input(
+                Position::file(path).with_field("num_attention_heads"),
+                format!(
+                    "hidden_size {} is not divisible by num_attention_heads {}",
+                    config.hidden_size, config.num_attention_heads
+                ),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The architecture named by `model_type`, or an error naming the supported ones.
+    pub fn architecture(&self, path: &Path) -> Result<Architecture> {
+        match self.model_type.as_str() {
+            "bert" => Ok(Architecture::Bert),
+            "roberta" | "xlm-roberta" | "camembert" => Ok(Architecture::Roberta),
+            other => Err(Error::input(
+                Position::file(path).with_field("model_type"),
+                format!(
+                    "unsupported architecture '{other}'; goodfit fine-tunes {}",
+                    Architecture::SUPPORTED
+                ),
+            )),
+        }
+    }
+
+    /// Width of one attention head.
+    pub fn head_dim(&self) -> usize {
+        self.hidden_size / self.num_attention_heads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_minilm_style_config_and_refuses_other_architectures() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"model_type": "bert", "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 2,
+                "num_attention_heads": 4, "intermediate_size": 64, "hidden_act": "gelu",
+                "max_position_embeddings": 64, "layer_norm_eps": 1e-12, "extra": [1, 2]}"#,
+        )
+        .unwrap();
+        let config = EncoderConfig::read(&path).unwrap();
+        assert_eq!(config.head_dim(), 8);
+        assert_eq!(config.type_vocab_size, 2);
+        assert_eq!(config.hidden_dropout_prob, 0.1);
+
+        std::fs::write(
+            &path,
+            r#"{"model_type": "gpt2", "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 2,
+                "num_attention_heads": 4, "intermediate_size": 64, "max_position_embeddings": 64}"#,
+        )
+        .unwrap();
+        let message = EncoderConfig::read(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("field 'model_type': unsupported architecture 'gpt2'"),
+            "{message}"
+        );
+        assert!(message.contains("roberta"), "{message}");
+    }
+}

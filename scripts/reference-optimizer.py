@@ -13,7 +13,7 @@ Prints Rust constants to paste into those tests:
   transformers/optimization.py, which is too heavy to install just for this).
 
 Needs PyTorch (pip install torch numpy). Numbers in the tests were produced with
-torch 2.15.0 (CPU) and Python 3.11:
+torch 2.15.0 (the PyPI wheel, run on the CPU) and Python 3.11:
 
     python3 scripts/reference-optimizer.py
 """

@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,12 @@ enum Command {
     Inspect(commands::inspect::InspectArgs),
     /// Score a file of predictions with the full metric suite (as scikit-learn computes it).
     Evaluate(commands::evaluate::EvaluateArgs),
+    /// Fine-tune a pretrained text encoder and a classification head on labelled data.
+    Train(Box<commands::train::TrainArgs>),
+    /// Classify texts with a trained run's model.
+    Predict(commands::predict::PredictArgs),
+    /// Score a trained run's model on a labelled file.
+    Eval(commands::predict::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +39,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&args),
         Command::Evaluate(args) => commands::evaluate::run(&args),
+        Command::Train(args) => commands::train::run(&args),
+        Command::Predict(args) => commands::predict::run_predict(&args),
+        Command::Eval(args) => commands::predict::run_eval(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

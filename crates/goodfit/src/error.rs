@@ -107,6 +107,14 @@ pub enum Error {
     /// A tensor computation failed (a bug or an exhausted resource, not bad input).
     #[error("tensor computation failed: {0}")]
     Tensor(#[from] candle_core::Error),
+    /// Training was asked to stop; the checkpoint of the last finished epoch is kept.
+    #[error("interrupted after epoch {epochs_done}; continue with `goodfit train --resume {}`", out.display())]
+    Interrupted {
+        /// Epochs finished and checkpointed.
+        epochs_done: usize,
+        /// The run folder.
+        out: PathBuf,
+    },
     /// A setting or a combination of inputs that cannot work (not tied to one place in a file).
     #[error("{0}")]
     Invalid(String),

@@ -2,3 +2,5 @@
 
 pub mod evaluate;
 pub mod inspect;
+pub mod predict;
+pub mod train;

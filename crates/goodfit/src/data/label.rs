@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One class label as it appears in a data file: an integer or a string.
 ///
@@ -47,6 +47,21 @@ impl Serialize for Label {
             Label::Int(value) => serializer.serialize_i64(*value),
             Label::Text(text) => serializer.serialize_str(text),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Label, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(i64),
+            Text(String),
+        }
+        Ok(match Raw::deserialize(deserializer)? {
+            Raw::Int(value) => Label::Int(value),
+            Raw::Text(text) => Label::Text(text),
+        })
     }
 }
 

@@ -12,6 +12,7 @@ pub mod parquet_reader;
 pub mod predictions;
 pub mod split;
 pub mod table;
+pub mod write;
 
 pub use dataset::{ColumnSpec, Dataset, Inputs};
 pub use inspect::{inspect, DataSummary};
@@ -19,3 +20,4 @@ pub use label::{Label, LabelMap};
 pub use predictions::{read_predictions, PredictionColumns, Predictions};
 pub use split::{stratified_kfold, stratified_split, Folds, Split};
 pub use table::{read_table, Cell, Format, ReadOptions, Row, Table};
+pub use write::write_table;

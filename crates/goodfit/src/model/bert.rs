@@ -279,3 +279,27 @@ impl Encoder {
         Ok(x)
     }
 }
+
+impl std::str::FromStr for TrainLayers {
+    type Err = crate::Error;
+    /// `all`, or a number of top layers (`0` trains only the head).
+    fn from_str(text: &str) -> Result<TrainLayers> {
+        match text.trim() {
+            "all" => Ok(TrainLayers::All),
+            n => n.parse().map(TrainLayers::Top).map_err(|_| {
+                crate::Error::Invalid(format!(
+                    "--train-layers takes a number of top layers or `all`, not '{text}'"
+                ))
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for TrainLayers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainLayers::All => f.write_str("all"),
+            TrainLayers::Top(n) => write!(f, "{n}"),
+        }
+    }
+}

@@ -11,6 +11,8 @@ pub mod layer_norm;
 pub mod linear;
 pub mod params;
 pub mod pooling;
+pub mod save;
+pub mod tiny;
 pub mod tokenizer;
 
 pub use bert::{Encoder, TrainLayers};
@@ -20,4 +22,5 @@ pub use dropout::Mode;
 pub use folder::{resolve_model, ModelFolder};
 pub use params::{Init, Params};
 pub use pooling::Pooling;
+pub use save::{save_classifier, ClassifierInfo, SavedClassifier};
 pub use tokenizer::{encode_texts, load_tokenizer};

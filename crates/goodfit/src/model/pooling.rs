@@ -14,13 +14,13 @@ use super::linear::Linear;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Pooling {
-    /// The state of the first token ([CLS] or <s>).
+    /// The state of the first token (`[CLS]` or `<s>`).
     Cls,
     /// The mean over real tokens (what sentence-transformers models are trained for).
     Mean,
     /// The element-wise maximum over real tokens.
     Max,
-    /// BERT's pooler: tanh(dense([CLS])), as `BertForSequenceClassification` uses it.
+    /// BERT's pooler: tanh(dense(`[CLS]`)), as `BertForSequenceClassification` uses it.
     Pooler,
 }
 

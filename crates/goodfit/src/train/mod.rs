@@ -1,5 +1,18 @@
-//! Fine-tuning: batches, optimisation, schedules and the training loop.
+//! Fine-tuning: batches, the objective, optimisation, schedules, early stopping,
+//! checkpoints and the training loop.
 
 pub mod batching;
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod early_stopping;
+pub mod evaluate;
+pub mod loss;
+pub mod observer;
 pub mod optimizer;
 pub mod schedule;
+pub mod trainer;
+
+pub use config::TrainConfig;
+pub use observer::{Observer, Silent};
+pub use trainer::{train, RunResult};

@@ -1,0 +1,170 @@
+//! `goodfit predict` and `goodfit eval`: using a trained run.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use candle_core::Device;
+use clap::Args;
+use goodfit::data::{read_table, write_table, Cell, ColumnSpec, Dataset, Inputs, Label};
+use goodfit::metrics::{self, text_report};
+use goodfit::model::SavedClassifier;
+use goodfit::train::evaluate::{predict_texts, softmax};
+
+use crate::args::{print, to_json, ReadArgs};
+use crate::progress::Bars;
+
+/// The classifier of a run folder (or a model folder given directly).
+fn open(run: &Path) -> Result<SavedClassifier> {
+    let model = run.join(goodfit::train::trainer::MODEL_DIR);
+    let dir = if model.is_dir() {
+        model
+    } else {
+        run.to_path_buf()
+    };
+    Ok(SavedClassifier::open(&dir, &Device::Cpu)?)
+}
+
+/// Flags of `goodfit predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The run folder of `goodfit train` (or its model/ folder).
+    #[arg(long)]
+    run: PathBuf,
+    /// Texts to classify (CSV, TSV, JSONL or Parquet).
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write the input columns plus `pred` and `prob_<label>` (CSV or JSONL).
+    #[arg(long)]
+    output: PathBuf,
+    /// The text column [default: the one the model was trained on].
+    #[arg(long)]
+    text_col: Option<String>,
+    /// Texts per batch.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Also write the raw logits as `logit_<label>` columns.
+    #[arg(long)]
+    logits: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs `goodfit predict`.
+pub fn run_predict(args: &PredictArgs) -> Result<()> {
+    let saved = open(&args.run)?;
+    let table = read_table(&args.input, &args.read.options())?;
+    let text_col = table.column(args.text_col.as_deref().unwrap_or(&saved.info.text_col))?;
+    let texts: Vec<String> = table
+        .rows
+        .iter()
+        .map(|r| r.cells[text_col].as_text().unwrap_or_default())
+        .collect();
+    let bars = Bars::new(args.quiet);
+    bars.predicting(texts.len());
+    let logits = predict_texts(&saved, &texts, args.batch_size.max(1), &mut |n| {
+        bars.advance(n)
+    })?;
+    bars.done();
+    let proba: Vec<Vec<f64>> = logits.iter().map(|z| softmax(z)).collect();
+
+    let labels = saved.info.label_map();
+    let mut added = vec!["pred".to_string()];
+    added.extend(labels.labels().iter().map(|l| format!("prob_{l}")));
+    if args.logits {
+        added.extend(labels.labels().iter().map(|l| format!("logit_{l}")));
+    }
+    // Columns of the input that the predictions replace are dropped from it.
+    let kept: Vec<usize> = (0..table.columns.len())
+        .filter(|&c| !added.contains(&table.columns[c]))
+        .collect();
+    let mut columns: Vec<String> = kept.iter().map(|&c| table.columns[c].clone()).collect();
+    columns.extend(added);
+    let rows: Vec<Vec<Cell>> = table
+        .rows
+        .iter()
+        .zip(proba.iter().zip(&logits))
+        .map(|(row, (p, z))| {
+            let mut cells: Vec<Cell> = kept.iter().map(|&c| row.cells[c].clone()).collect();
+            cells.push(match labels.label(goodfit::data::predictions::argmax(p)) {
+                Label::Int(i) => Cell::Int(*i),
+                Label::Text(t) => Cell::Text(t.clone()),
+            });
+            cells.extend(p.iter().map(|&v| Cell::Float(v)));
+            if args.logits {
+                cells.extend(z.iter().map(|&v| Cell::Float(v)));
+            }
+            cells
+        })
+        .collect();
+    write_table(&args.output, &columns, &rows)?;
+    eprintln!(
+        "wrote {} predictions to {}",
+        rows.len(),
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// Flags of `goodfit eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The run folder of `goodfit train` (or its model/ folder).
+    #[arg(long)]
+    run: PathBuf,
+    /// A labelled file to score the model on.
+    #[arg(long)]
+    data: PathBuf,
+    /// The text column [default: the one the model was trained on].
+    #[arg(long)]
+    text_col: Option<String>,
+    /// The label column [default: the one the model was trained on].
+    #[arg(long)]
+    label_col: Option<String>,
+    /// Texts per batch.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Print every metric as JSON (the keys of `goodfit evaluate`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `goodfit eval`.
+pub fn run_eval(args: &EvalArgs) -> Result<()> {
+    let saved = open(&args.run)?;
+    let columns = ColumnSpec {
+        text: args
+            .text_col
+            .clone()
+            .unwrap_or_else(|| saved.info.text_col.clone()),
+        label: args
+            .label_col
+            .clone()
+            .unwrap_or_else(|| saved.info.label_col.clone()),
+        features: None,
+    };
+    let table = read_table(&args.data, &args.read.options())?;
+    table.column(&columns.text)?;
+    let data = Dataset::from_table(&table, &columns)?;
+    let Inputs::Text(texts) = &data.inputs else {
+        bail!("{}: no text column", args.data.display())
+    };
+    let labels = saved.info.label_map();
+    let targets = data.class_indices(&labels)?;
+    let logits = predict_texts(&saved, texts, args.batch_size.max(1), &mut |_| {})?;
+    let proba: Vec<Vec<f64>> = logits.iter().map(|z| softmax(z)).collect();
+    let predicted: Vec<usize> = proba
+        .iter()
+        .map(|p| goodfit::data::predictions::argmax(p))
+        .collect();
+    let scores = metrics::compute(&targets, &predicted, Some(&proba), &labels)?;
+    if args.json {
+        print(&to_json(&scores)?)
+    } else {
+        print(&text_report(&scores))
+    }
+}

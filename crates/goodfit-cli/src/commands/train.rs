@@ -1,0 +1,219 @@
+//! `goodfit train`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use goodfit::metrics::text_report;
+use goodfit::train::{train, TrainConfig};
+use serde::Serialize;
+
+use crate::args::print;
+use crate::progress::Bars;
+
+/// Flags of `goodfit train`. Every setting can also come from `--config FILE` (TOML, the
+/// same keys with `_` for `-`); flags override the file.
+#[derive(Debug, Args, Serialize)]
+pub struct TrainArgs {
+    /// A Hugging Face model folder (config.json, model.safetensors, tokenizer.json) or hub id.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    /// The training file (CSV, TSV, JSONL or Parquet).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    train: Option<PathBuf>,
+    /// A validation file [default: a stratified --val-fraction of the training file].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    val: Option<PathBuf>,
+    /// A test file, scored once at the end with the best weights.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test: Option<PathBuf>,
+    /// The run folder [default: runs/latest].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    out: Option<PathBuf>,
+    /// The text column [default: text].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_col: Option<String>,
+    /// The label column [default: label].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label_col: Option<String>,
+    /// Passes over the training data [default: 3].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epochs: Option<usize>,
+    /// Examples per batch [default: 16].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch_size: Option<usize>,
+    /// Peak learning rate of the encoder [default: 1e-4].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lr: Option<f64>,
+    /// Peak learning rate of the head and pooler [default: 1e-3].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    head_lr: Option<f64>,
+    /// AdamW weight decay (not on biases and LayerNorm weights) [default: 0.01].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    weight_decay: Option<f64>,
+    /// L1 penalty on trainable weights [default: 0].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l1: Option<f64>,
+    /// Dropout in trainable layers and the head [default: the model's, 0.1 for BERT].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dropout: Option<f64>,
+    /// Top encoder layers to train: a number (0 = head only) or `all` [default: 2].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    train_layers: Option<String>,
+    /// Pooling: cls, mean, max or pooler [default: mean].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pooling: Option<String>,
+    /// Width of a hidden layer in the head [default: none, a linear head].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    head_hidden: Option<usize>,
+    /// Longest input in tokens [default: 128].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_len: Option<usize>,
+    /// Warm-up: a ratio of all steps (0.1) or a number of steps (100) [default: 0.1].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warmup: Option<String>,
+    /// Learning-rate decay after warm-up: linear, cosine or constant [default: linear].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<String>,
+    /// Clip gradients to this global norm; 0 turns clipping off [default: 1].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grad_clip: Option<f64>,
+    /// Batches whose gradients are summed per optimizer step [default: 1].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grad_accum: Option<usize>,
+    /// Label smoothing ε [default: 0].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label_smoothing: Option<f64>,
+    /// Epochs without improvement before stopping; 0 never stops [default: 2].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patience: Option<usize>,
+    /// Smallest change that counts as an improvement [default: 0].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_delta: Option<f64>,
+    /// What early stopping watches: val_loss or val_<metric>, e.g. val_f1_macro [default: val_loss].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    monitor: Option<String>,
+    /// Validation share of the training file when no --val is given [default: 0.1].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    val_fraction: Option<f64>,
+    /// Seed of the split, shuffles, dropout and new weights [default: 42].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    /// Group training batches by length: true or false [default: true].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_by_length: Option<bool>,
+    /// Training metrics use at most this many training examples [default: 1000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    train_eval_size: Option<usize>,
+    /// Batch size for evaluation [default: 64].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eval_batch_size: Option<usize>,
+    /// Fail on empty texts instead of skipping them.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    strict: bool,
+    /// No progress bars or per-epoch lines.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    quiet: bool,
+    /// Read settings from a TOML file (a run's config.toml works); flags override it.
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Continue the run in this folder from its last finished epoch.
+    #[arg(long)]
+    #[serde(skip)]
+    resume: Option<PathBuf>,
+}
+
+/// The configuration: `--config` (or the resumed run's config.toml), then the flags.
+fn resolve(args: &TrainArgs) -> Result<TrainConfig> {
+    let base = match (&args.resume, &args.config) {
+        (_, Some(path)) => Some(path.clone()),
+        (Some(run), None) => Some(run.join(goodfit::train::trainer::CONFIG_FILE)),
+        (None, None) => None,
+    };
+    let mut table = match &base {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            // Parse it as a configuration first, for errors that name the file and line.
+            goodfit::train::TrainConfig::from_toml(&text, path)?;
+            text.parse::<toml::Table>()?
+        }
+        None => toml::Table::new(),
+    };
+    for (key, value) in toml::Table::try_from(args)? {
+        table.insert(key, value);
+    }
+    if let Some(run) = &args.resume {
+        table.insert(
+            "out".into(),
+            toml::Value::String(run.to_string_lossy().into_owned()),
+        );
+    }
+    let config: TrainConfig = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| anyhow::anyhow!("invalid setting: {}", e.message()))?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Runs `goodfit train`.
+pub fn run(args: &TrainArgs) -> Result<()> {
+    let config = resolve(args)?;
+    let bars = Bars::new(config.quiet);
+    let result = train(&config, args.resume.is_some(), &bars)?;
+    let mut text = format!(
+        "\nrun folder: {}\nepochs run: {}{}, best epoch: {}, {:.0} s\n",
+        result.out.display(),
+        result.epochs_run,
+        if result.stopped_early {
+            " (stopped early)"
+        } else {
+            ""
+        },
+        result.best_epoch.map_or("-".into(), |e| e.to_string()),
+        result.seconds
+    );
+    text += &format!(
+        "\nvalidation (loss {:.4}):\n{}",
+        result.val_loss,
+        text_report(&result.val)
+    );
+    if let Some((loss, test)) = &result.test {
+        text += &format!("\ntest (loss {loss:.4}):\n{}", text_report(test));
+    }
+    print(&text)
+}

@@ -1,0 +1,155 @@
+//! Progress bars for training and prediction (indicatif), and Ctrl-C handling.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use goodfit::train::Observer;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value};
+
+/// Draws a bar per epoch and per evaluation on standard error; prints a line per epoch.
+pub struct Bars {
+    quiet: bool,
+    bar: RefCell<Option<ProgressBar>>,
+    loss: RefCell<(f64, usize)>,
+    interrupts: Arc<AtomicUsize>,
+}
+
+impl Bars {
+    /// Bars unless `quiet`. The first Ctrl-C asks the run to stop after the current epoch
+    /// (it can be resumed); the second ends the program at once.
+    pub fn new(quiet: bool) -> Bars {
+        let interrupts = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&interrupts);
+        // Without a handler (e.g. one was set already) Ctrl-C simply ends the program.
+        let _ = ctrlc::set_handler(move || {
+            if seen.fetch_add(1, Ordering::SeqCst) >= 1 {
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\nstopping after this epoch (its checkpoint is kept); Ctrl-C again to quit now"
+            );
+        });
+        Bars {
+            quiet,
+            bar: RefCell::new(None),
+            loss: RefCell::new((0.0, 0)),
+            interrupts,
+        }
+    }
+
+    fn start(&self, len: usize, template: &str, message: String) {
+        if self.quiet {
+            return;
+        }
+        let bar = ProgressBar::new(len as u64);
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message);
+        if let Some(old) = self.bar.replace(Some(bar)) {
+            old.finish_and_clear();
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// A line for the user, printed above any bar.
+    pub fn say(&self, text: &str) {
+        match &*self.bar.borrow() {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// A bar for `n` examples of prediction.
+    pub fn predicting(&self, n: usize) {
+        self.start(
+            n,
+            "predict [{bar:30}] {pos}/{len} examples, eta {eta}",
+            String::new(),
+        );
+    }
+
+    /// Advances the current bar.
+    pub fn advance(&self, n: usize) {
+        if let Some(bar) = &*self.bar.borrow() {
+            bar.inc(n as u64);
+        }
+    }
+
+    /// Clears the current bar.
+    pub fn done(&self) {
+        self.finish();
+    }
+}
+
+impl Observer for Bars {
+    fn message(&self, text: &str) {
+        self.say(text);
+    }
+
+    fn epoch_start(&self, epoch: usize, epochs: usize, batches: usize) {
+        *self.loss.borrow_mut() = (0.0, 0);
+        self.start(
+            batches,
+            "epoch {msg} [{bar:30}] {pos}/{len} batches, eta {eta}",
+            format!("{epoch}/{epochs}"),
+        );
+    }
+
+    fn batch_end(&self, loss: f64) {
+        let mut running = self.loss.borrow_mut();
+        running.0 += loss;
+        running.1 += 1;
+        if let Some(bar) = &*self.bar.borrow() {
+            bar.inc(1);
+            let epoch = bar.message();
+            let epoch = epoch.split(' ').next().unwrap_or_default().to_string();
+            bar.set_message(format!("{epoch} loss {:.4}", running.0 / running.1 as f64));
+        }
+    }
+
+    fn eval_start(&self, what: &str, examples: usize) {
+        self.start(
+            examples,
+            "{msg} [{bar:30}] {pos}/{len} examples",
+            format!("evaluating {what}"),
+        );
+    }
+
+    fn eval_progress(&self, done: usize) {
+        self.advance(done);
+    }
+
+    fn epoch_end(&self, record: &Map<String, Value>) {
+        self.finish();
+        if self.quiet {
+            return;
+        }
+        let number = |key: &str| {
+            record
+                .get(key)
+                .and_then(Value::as_f64)
+                .map_or("undefined".to_string(), |v| format!("{v:.4}"))
+        };
+        self.say(&format!(
+            "epoch {}: train_loss {}  val_loss {}  val_f1_macro {}  val_accuracy {}  ({:.0} s)",
+            record.get("epoch").and_then(Value::as_u64).unwrap_or(0),
+            number("train_loss"),
+            number("val_loss"),
+            number("val_f1_macro"),
+            number("val_accuracy"),
+            record.get("seconds").and_then(Value::as_f64).unwrap_or(0.0)
+        ));
+    }
+
+    fn keep_going(&self) -> bool {
+        self.interrupts.load(Ordering::SeqCst) == 0
+    }
+}

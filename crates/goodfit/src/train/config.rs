@@ -1,0 +1,332 @@
+//! Every setting of a training run, validated once.
+//!
+//! The same struct is read from `--config FILE` (TOML), overridden by command-line flags, and
+//! written back as `RUN_DIR/config.toml`; each key is the flag's name with `_` for `-`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Position, Result};
+use crate::metrics::SCALAR_METRICS;
+use crate::model::{Pooling, TrainLayers};
+
+use super::schedule::{ScheduleKind, Warmup};
+
+/// A training run's configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// A model folder, or a Hugging Face hub id.
+    pub model: String,
+    /// The training file.
+    pub train: PathBuf,
+    /// The validation file; without one, `val_fraction` of the training file (stratified).
+    pub val: Option<PathBuf>,
+    /// A test file, scored once at the end with the restored best weights.
+    pub test: Option<PathBuf>,
+    /// The run folder.
+    pub out: PathBuf,
+    /// The text column.
+    pub text_col: String,
+    /// The label column.
+    pub label_col: String,
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Examples per optimizer step (before gradient accumulation).
+    pub batch_size: usize,
+    /// The encoder's peak learning rate.
+    pub lr: f64,
+    /// The head's (and pooler's) peak learning rate: a fresh head learns faster than
+    /// pretrained layers can safely move.
+    pub head_lr: f64,
+    /// Decoupled (AdamW) weight decay, not applied to biases and LayerNorm weights.
+    pub weight_decay: f64,
+    /// L1 penalty on the trainable weights that take weight decay.
+    pub l1: f64,
+    /// Dropout in trainable layers and the head; unset keeps the model config's.
+    pub dropout: Option<f64>,
+    /// Top encoder layers that train (`0`: the head only; `all`: everything).
+    #[serde(with = "as_text")]
+    pub train_layers: TrainLayers,
+    /// How token states are pooled.
+    pub pooling: Pooling,
+    /// Width of a hidden layer in the head; unset for a linear head.
+    pub head_hidden: Option<usize>,
+    /// Longest input in tokens; longer texts are truncated.
+    pub max_len: usize,
+    /// Warm-up: a ratio of all steps (`0.1`) or a number of steps (`100`).
+    #[serde(with = "as_text")]
+    pub warmup: Warmup,
+    /// The learning-rate shape after warm-up.
+    pub schedule: ScheduleKind,
+    /// Clip gradients to this global L2 norm (0 turns clipping off).
+    pub grad_clip: f64,
+    /// Mini-batches whose gradients are summed before each optimizer step.
+    pub grad_accum: usize,
+    /// Label smoothing ε: the target puts 1 − ε on the true class and ε spread over all.
+    pub label_smoothing: f64,
+    /// Epochs without improvement before stopping (0: never stop early).
+    pub patience: usize,
+    /// The smallest change that counts as an improvement.
+    pub min_delta: f64,
+    /// What early stopping and best-epoch selection watch: `val_loss` or `val_<metric>`.
+    pub monitor: String,
+    /// The validation share taken from the training file when there is no `val`.
+    pub val_fraction: f64,
+    /// Seeds the split, the shuffles, dropout and new weights.
+    pub seed: u64,
+    /// Batch training examples of similar length together (less padding, faster).
+    pub group_by_length: bool,
+    /// Training metrics are computed on at most this many training examples.
+    pub train_eval_size: usize,
+    /// Batch size for evaluation and prediction.
+    pub eval_batch_size: usize,
+    /// Fail on empty texts instead of skipping them.
+    pub strict: bool,
+    /// No progress bars.
+    pub quiet: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            model: String::new(),
+            train: PathBuf::new(),
+            val: None,
+            test: None,
+            out: PathBuf::from("runs/latest"),
+            text_col: "text".into(),
+            label_col: "label".into(),
+            epochs: 3,
+            batch_size: 16,
+            lr: 1e-4,
+            head_lr: 1e-3,
+            weight_decay: 0.01,
+            l1: 0.0,
+            dropout: None,
+            train_layers: TrainLayers::Top(2),
+            pooling: Pooling::Mean,
+            head_hidden: None,
+            max_len: 128,
+            warmup: Warmup::Ratio(0.1),
+            schedule: ScheduleKind::Linear,
+            grad_clip: 1.0,
+            grad_accum: 1,
+            label_smoothing: 0.0,
+            patience: 2,
+            min_delta: 0.0,
+            monitor: "val_loss".into(),
+            val_fraction: 0.1,
+            seed: 42,
+            group_by_length: true,
+            train_eval_size: 1000,
+            eval_batch_size: 64,
+            strict: false,
+            quiet: false,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads a TOML configuration file; missing keys take their defaults.
+    pub fn read(path: &Path) -> Result<TrainConfig> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::io(path, source))?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Parses TOML text (`path` names it in errors).
+    pub fn from_toml(text: &str, path: &Path) -> Result<TrainConfig> {
+        toml::from_str(text).map_err(|error| {
+            let mut pos = Position::file(path);
+            if let Some(span) = error.span() {
+                let line = text[..span.start].matches('\n').count() as u64 + 1;
+                pos = Position::line(path, line);
+            }
+            Error::input(pos, error.message().to_string())
+        })
+    }
+
+    /// The configuration as TOML.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self)
+            .map_err(|error| Error::Invalid(format!("cannot write the configuration: {error}")))
+    }
+
+    /// Checks every setting once, so that training never meets a bad value halfway.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |message: String| Err(Error::Invalid(message));
+        if self.model.is_empty() {
+            return bad("no model: pass --model DIR (a Hugging Face folder) or a hub id".into());
+        }
+        if self.train.as_os_str().is_empty() {
+            return bad("no training data: pass --train FILE".into());
+        }
+        let positive = [
+            ("epochs", self.epochs),
+            ("batch-size", self.batch_size),
+            ("grad-accum", self.grad_accum),
+            ("eval-batch-size", self.eval_batch_size),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return bad(format!("--{name} must be at least 1"));
+            }
+        }
+        for (name, value) in [("lr", self.lr), ("head-lr", self.head_lr)] {
+            if !(value.is_finite() && value > 0.0) {
+                return bad(format!("--{name} must be a positive number, not {value}"));
+            }
+        }
+        for (name, value) in [
+            ("weight-decay", self.weight_decay),
+            ("l1", self.l1),
+            ("grad-clip", self.grad_clip),
+            ("min-delta", self.min_delta),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return bad(format!("--{name} must be zero or positive, not {value}"));
+            }
+        }
+        let unit = |name: &str, value: f64| {
+            if (0.0..1.0).contains(&value) {
+                Ok(())
+            } else {
+                Err(Error::Invalid(format!(
+                    "--{name} must be in [0, 1), not {value}"
+                )))
+            }
+        };
+        unit("label-smoothing", self.label_smoothing)?;
+        if let Some(dropout) = self.dropout {
+            unit("dropout", dropout)?;
+        }
+        if !(self.val_fraction > 0.0 && self.val_fraction < 1.0) {
+            return bad(format!(
+                "--val-fraction must be between 0 and 1, not {}",
+                self.val_fraction
+            ));
+        }
+        if self.max_len < 2 {
+            return bad(format!(
+                "--max-len must be at least 2 (room for [CLS] and [SEP]), not {}",
+                self.max_len
+            ));
+        }
+        if self.head_hidden == Some(0) {
+            return bad("--head-hidden must be at least 1".into());
+        }
+        monitor_direction(&self.monitor)?;
+        Ok(())
+    }
+}
+
+/// Whether a bigger value of the monitored quantity is better, or an error listing the
+/// quantities that can be monitored.
+pub fn monitor_direction(monitor: &str) -> Result<bool> {
+    if monitor == "val_loss" {
+        return Ok(false);
+    }
+    monitor
+        .strip_prefix("val_")
+        .and_then(crate::metrics::higher_is_better)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "--monitor '{monitor}' is not val_loss or val_<metric>; metrics: {}",
+                SCALAR_METRICS.join(", ")
+            ))
+        })
+}
+
+/// Serde through `Display` and `FromStr`, for settings written as text (`all`, `0.1`).
+mod as_text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: Display, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum TextOrNumber {
+            Text(String),
+            Int(u64),
+            Float(f64),
+        }
+        let text = match TextOrNumber::deserialize(deserializer)? {
+            TextOrNumber::Text(text) => text,
+            TextOrNumber::Int(n) => n.to_string(),
+            TextOrNumber::Float(x) => format!("{x:?}"),
+        };
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_toml_with_defaults_for_missing_keys() {
+        let config = TrainConfig::from_toml(
+            "model = \"m\"\ntrain = \"t.csv\"\ntrain_layers = \"all\"\nwarmup = 100\nepochs = 5\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.train_layers, TrainLayers::All);
+        assert_eq!(config.warmup, Warmup::Steps(100));
+        assert_eq!(config.epochs, 5);
+        assert_eq!(config.batch_size, 16);
+        let again =
+            TrainConfig::from_toml(&config.to_toml().unwrap(), Path::new("c.toml")).unwrap();
+        assert_eq!(again, config);
+        let numeric =
+            TrainConfig::from_toml("train_layers = 3\nwarmup = 0.06\n", Path::new("c.toml"))
+                .unwrap();
+        assert_eq!(numeric.train_layers, TrainLayers::Top(3));
+        assert_eq!(numeric.warmup, Warmup::Ratio(0.06));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_their_place() {
+        let error = TrainConfig::from_toml("epochs = 3\nbatch_sise = 8\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("c.toml:2: unknown field `batch_sise`"),
+            "{error}"
+        );
+        let mut config = TrainConfig {
+            model: "m".into(),
+            train: "t.csv".into(),
+            ..TrainConfig::default()
+        };
+        assert!(config.validate().is_ok());
+        config.monitor = "val_f1".into();
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("f1_macro"));
+        config.monitor = "val_f1_macro".into();
+        assert!(monitor_direction(&config.monitor).unwrap());
+        config.lr = 0.0;
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--lr must be a positive number"));
+    }
+}

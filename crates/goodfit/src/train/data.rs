@@ -1,0 +1,189 @@
+//! Turning the configured files into tokenised, labelled splits.
+
+use std::path::Path;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokenizers::Tokenizer;
+
+use crate::data::{
+    read_table, stratified_split, ColumnSpec, Dataset, Inputs, LabelMap, ReadOptions,
+};
+use crate::error::{Error, Result};
+use crate::model::encode_texts;
+
+use super::config::TrainConfig;
+use super::observer::Observer;
+
+/// Tokenised examples with their classes.
+#[derive(Debug, Clone, Default)]
+pub struct Examples {
+    /// Token ids per example.
+    pub encoded: Vec<Vec<u32>>,
+    /// Class index per example.
+    pub targets: Vec<usize>,
+}
+
+impl Examples {
+    /// The number of examples.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    fn select(&self, rows: &[usize]) -> Examples {
+        Examples {
+            encoded: rows.iter().map(|&r| self.encoded[r].clone()).collect(),
+            targets: rows.iter().map(|&r| self.targets[r]).collect(),
+        }
+    }
+}
+
+/// The training run's data.
+pub struct Prepared {
+    /// The classes, from the training file.
+    pub labels: LabelMap,
+    /// Examples to train on.
+    pub train: Examples,
+    /// Examples to validate on.
+    pub val: Examples,
+    /// Examples to test on, when a test file was given.
+    pub test: Option<Examples>,
+}
+
+/// Reads, checks, splits and tokenises the data of `config`.
+pub fn prepare(
+    config: &TrainConfig,
+    tokenizer: &Tokenizer,
+    observer: &dyn Observer,
+) -> Result<Prepared> {
+    let (texts, dataset) = read_texts(&config.train, config, observer)?;
+    let labels = dataset.label_map();
+    if labels.len() < 2 {
+        return Err(Error::Invalid(format!(
+            "{}: the training data has only one class ('{}'); a classifier needs at least two",
+            config.train.display(),
+            labels
+                .labels()
+                .first()
+                .map(|l| l.as_text())
+                .unwrap_or_default()
+        )));
+    }
+    let targets = dataset.class_indices(&labels)?;
+    let all = Examples {
+        encoded: encode_texts(tokenizer, &texts, config.max_len)?,
+        targets,
+    };
+    let (train, val) = match &config.val {
+        Some(path) => {
+            let (val_texts, val_data) = read_texts(path, config, observer)?;
+            let val = Examples {
+                targets: val_data.class_indices(&labels)?,
+                encoded: encode_texts(tokenizer, &val_texts, config.max_len)?,
+            };
+            (all, val)
+        }
+        None => {
+            let names: Vec<String> = labels.labels().iter().map(|l| l.as_text()).collect();
+            let split = stratified_split(&all.targets, &names, config.val_fraction, config.seed)?;
+            for note in &split.notes {
+                observer.message(note);
+            }
+            observer.message(&format!(
+                "validation: {} of {} training rows (stratified, --val-fraction {})",
+                split.validation.len(),
+                all.len(),
+                config.val_fraction
+            ));
+            (all.select(&split.train), all.select(&split.validation))
+        }
+    };
+    let test = match &config.test {
+        Some(path) => {
+            let (test_texts, test_data) = read_texts(path, config, observer)?;
+            Some(Examples {
+                targets: test_data.class_indices(&labels)?,
+                encoded: encode_texts(tokenizer, &test_texts, config.max_len)?,
+            })
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        labels,
+        train,
+        val,
+        test,
+    })
+}
+
+/// The texts of a labelled file, with empty texts skipped (or, under `strict`, refused).
+fn read_texts(
+    path: &Path,
+    config: &TrainConfig,
+    observer: &dyn Observer,
+) -> Result<(Vec<String>, Dataset)> {
+    let table = read_table(path, &ReadOptions::default())?;
+    table.column(&config.text_col)?;
+    let columns = ColumnSpec {
+        text: config.text_col.clone(),
+        label: config.label_col.clone(),
+        features: None,
+    };
+    let mut dataset = Dataset::from_table(&table, &columns)?;
+    let Inputs::Text(texts) = &dataset.inputs else {
+        unreachable!("the text column exists, so the inputs are texts");
+    };
+    let empty: Vec<usize> = (0..texts.len())
+        .filter(|&i| texts[i].trim().is_empty())
+        .collect();
+    if let Some(&first) = empty.first() {
+        if config.strict {
+            return Err(Error::input(
+                dataset.position(first).with_field(&config.text_col),
+                "the text is empty (--strict)",
+            ));
+        }
+        observer.message(&format!(
+            "{}: skipped {} rows with empty text (first at {})",
+            path.display(),
+            empty.len(),
+            dataset.position(first)
+        ));
+        let keep: Vec<usize> = (0..texts.len())
+            .filter(|&i| !texts[i].trim().is_empty())
+            .collect();
+        dataset = Dataset {
+            inputs: Inputs::Text(keep.iter().map(|&i| texts[i].clone()).collect()),
+            labels: keep.iter().map(|&i| dataset.labels[i].clone()).collect(),
+            lines: keep.iter().map(|&i| dataset.lines[i]).collect(),
+            ..dataset.clone()
+        };
+    }
+    let Inputs::Text(texts) = &dataset.inputs else {
+        unreachable!()
+    };
+    if texts.is_empty() {
+        return Err(Error::input(
+            crate::Position::file(path),
+            "no rows with text",
+        ));
+    }
+    Ok((texts.clone(), dataset))
+}
+
+/// A fixed, seeded sample of at most `size` of `n` rows (sorted), for training metrics.
+pub fn fixed_sample(n: usize, size: usize, seed: u64) -> Vec<usize> {
+    let mut rows: Vec<usize> = (0..n).collect();
+    if n > size {
+        rows.shuffle(&mut ChaCha8Rng::seed_from_u64(seed.wrapping_add(7)));
+        rows.truncate(size);
+        rows.sort_unstable();
+    }
+    rows
+}

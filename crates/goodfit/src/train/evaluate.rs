@@ -1,0 +1,111 @@
+//! Running a classifier without dropout over many examples, and scoring the result.
+
+use candle_core::Device;
+
+use crate::data::LabelMap;
+use crate::error::Result;
+use crate::metrics::{self, Metrics};
+use crate::model::{encode_texts, load_tokenizer, Classifier, Mode, SavedClassifier};
+
+use super::batching::{eval_batches, make_batch};
+
+/// Raw logits of every class for `rows` of `encoded`, in the order of `rows`.
+///
+/// Batches are sorted by length so that little padding is computed; `after_batch` is called
+/// with the number of examples done (for a progress bar).
+pub fn predict_logits(
+    classifier: &Classifier,
+    encoded: &[Vec<u32>],
+    rows: &[usize],
+    batch_size: usize,
+    pad_id: u32,
+    device: &Device,
+    after_batch: &mut dyn FnMut(usize),
+) -> Result<Vec<Vec<f64>>> {
+    let lengths: Vec<usize> = encoded.iter().map(Vec::len).collect();
+    let position: std::collections::HashMap<usize, usize> =
+        rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+    let mut out = vec![Vec::new(); rows.len()];
+    let mut mode = Mode::eval();
+    for batch_rows in eval_batches(rows, batch_size, &lengths) {
+        let batch = make_batch(encoded, &batch_rows, pad_id, device)?;
+        let logits: Vec<Vec<f32>> = classifier
+            .forward(&batch.ids, &batch.mask, &mut mode)?
+            .to_vec2()?;
+        for (row, logits) in batch.rows.iter().zip(logits) {
+            out[position[row]] = logits.iter().map(|&z| f64::from(z)).collect();
+        }
+        after_batch(batch_rows.len());
+    }
+    Ok(out)
+}
+
+/// Logits of `texts` from a saved classifier, in order (see [`log_softmax`] for
+/// probabilities); `after_batch` is called with the number of texts done.
+pub fn predict_texts(
+    saved: &SavedClassifier,
+    texts: &[String],
+    batch_size: usize,
+    after_batch: &mut dyn FnMut(usize),
+) -> Result<Vec<Vec<f64>>> {
+    let tokenizer = load_tokenizer(&saved.folder.dir)?;
+    let encoded = encode_texts(&tokenizer, texts, saved.info.max_len)?;
+    let rows: Vec<usize> = (0..texts.len()).collect();
+    let pad_id = saved.folder.config.pad_token_id as u32;
+    predict_logits(
+        &saved.classifier,
+        &encoded,
+        &rows,
+        batch_size,
+        pad_id,
+        &Device::Cpu,
+        after_batch,
+    )
+}
+
+/// A numerically stable log-softmax in f64.
+pub fn log_softmax(logits: &[f64]) -> Vec<f64> {
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let log_sum = logits.iter().map(|&z| (z - max).exp()).sum::<f64>().ln();
+    logits.iter().map(|&z| z - max - log_sum).collect()
+}
+
+/// Probabilities from logits (a softmax in f64).
+pub fn softmax(logits: &[f64]) -> Vec<f64> {
+    log_softmax(logits).into_iter().map(f64::exp).collect()
+}
+
+/// The mean negative log-likelihood of the true classes, and the full metric suite, from
+/// logits.
+pub fn score(logits: &[Vec<f64>], targets: &[usize], labels: &LabelMap) -> Result<(f64, Metrics)> {
+    let log_proba: Vec<Vec<f64>> = logits.iter().map(|z| log_softmax(z)).collect();
+    let loss = log_proba
+        .iter()
+        .zip(targets)
+        .map(|(lp, &t)| -lp[t])
+        .sum::<f64>()
+        / targets.len().max(1) as f64;
+    let proba: Vec<Vec<f64>> = log_proba
+        .iter()
+        .map(|lp| lp.iter().map(|v| v.exp()).collect())
+        .collect();
+    let predicted: Vec<usize> = proba
+        .iter()
+        .map(|p| crate::data::predictions::argmax(p))
+        .collect();
+    let metrics = metrics::compute(targets, &predicted, Some(&proba), labels)?;
+    Ok((loss, metrics))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_softmax_is_stable_and_normalised() {
+        let lp = log_softmax(&[1000.0, 1000.0]);
+        assert!((lp[0] - (0.5f64).ln()).abs() < 1e-12);
+        let total: f64 = log_softmax(&[0.3, -2.0, 5.0]).iter().map(|v| v.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Checks that a model saved by `goodfit train` loads in Python's transformers
+# (AutoModelForSequenceClassification) and gives the same logits to 1e-4.
+#
+# Needs Python with torch and transformers: it uses $INTEROP_PYTHON if set, else makes a
+# virtual environment in .venv-interop (pip install torch transformers; a few GB).
+# Not part of `make test`. Run from anywhere: scripts/check-transformers-interop.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${INTEROP_PYTHON:-}
+if [ -z "$python" ]; then
+    if [ ! -x .venv-interop/bin/python ]; then
+        python3 -m venv .venv-interop
+        .venv-interop/bin/pip install --quiet torch transformers
+    fi
+    python=.venv-interop/bin/python
+fi
+
+scripts/fetch-model.sh
+cargo build --release --locked --quiet
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# A short real fine-tune: 400 fine_foods reviews, one epoch, top layer + pooler + head.
+head -n 400 examples/fine_foods/train.jsonl > "$work/train.jsonl"
+head -n 100 examples/fine_foods/test.jsonl > "$work/texts.jsonl"
+target/release/goodfit train --model models/all-MiniLM-L6-v2 --train "$work/train.jsonl" \
+    --out "$work/run" --epochs 1 --train-layers 1 --pooling pooler --max-len 64 --quiet > /dev/null
+target/release/goodfit predict --run "$work/run" --input "$work/texts.jsonl" \
+    --output "$work/pred.jsonl" --logits --quiet
+
+"$python" - "$work/run/model" "$work/pred.jsonl" <<'PY'
+import json, sys
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+model_dir, predictions = sys.argv[1], sys.argv[2]
+info = json.load(open(f"{model_dir}/goodfit.json"))
+model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+tokenizer = AutoTokenizer.from_pretrained(model_dir)
+rows = [json.loads(line) for line in open(predictions)]
+labels = [str(l) for l in info["labels"]]
+assert [model.config.id2label[i] for i in range(len(labels))] == labels, model.config.id2label
+ours = torch.tensor([[row[f"logit_{l}"] for l in labels] for row in rows], dtype=torch.float64)
+batch = tokenizer([row["text"] for row in rows], padding=True, truncation=True,
+                  max_length=info["max_len"], return_tensors="pt")
+with torch.no_grad():
+    theirs = model(**batch).logits.double()
+worst = (ours - theirs).abs().max().item()
+print(f"{len(rows)} texts, {len(labels)} classes: largest logit difference {worst:.2e}")
+sys.exit(0 if worst < 1e-4 else 1)
+PY

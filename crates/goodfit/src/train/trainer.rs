@@ -154,6 +154,13 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
     }
 
     let lengths: Vec<usize> = data.train.encoded.iter().map(Vec::len).collect();
+    let scorer = Scorer {
+        batch_size: config.eval_batch_size,
+        pad_id,
+        device: &device,
+        labels: &data.labels,
+        observer,
+    };
     while state.epochs_done < config.epochs && !state.stopped_early {
         let epoch = state.epochs_done + 1;
         let epoch_start = Instant::now();
@@ -231,27 +238,12 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
             "penalty".into(),
             json!(penalty_sum / batches.len().max(1) as f64),
         );
-        let (val_loss, val_metrics) = evaluate_on(
-            &classifier,
-            &data.val,
-            &(0..data.val.len()).collect::<Vec<_>>(),
-            "validation",
-            config,
-            pad_id,
-            &device,
-            &data.labels,
-            observer,
-        )?;
-        let (_, train_metrics) = evaluate_on(
+        let (val_loss, val_metrics) = scorer.score(&classifier, &data.val, None, "validation")?;
+        let (_, train_metrics) = scorer.score(
             &classifier,
             &data.train,
-            &train_sample,
+            Some(&train_sample),
             "training sample",
-            config,
-            pad_id,
-            &device,
-            &data.labels,
-            observer,
         )?;
         record.insert("val_loss".into(), json!(val_loss));
         insert_metrics(&mut record, "train", &train_metrics);
@@ -300,30 +292,9 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
     for (name, var) in &vars {
         var.set(&best[name])?;
     }
-    let all_val: Vec<usize> = (0..data.val.len()).collect();
-    let (val_loss, val) = evaluate_on(
-        &classifier,
-        &data.val,
-        &all_val,
-        "validation",
-        config,
-        pad_id,
-        &device,
-        &data.labels,
-        observer,
-    )?;
+    let (val_loss, val) = scorer.score(&classifier, &data.val, None, "validation")?;
     let test = match &data.test {
-        Some(test) => Some(evaluate_on(
-            &classifier,
-            test,
-            &(0..test.len()).collect::<Vec<_>>(),
-            "test",
-            config,
-            pad_id,
-            &device,
-            &data.labels,
-            observer,
-        )?),
+        Some(test) => Some(scorer.score(&classifier, test, None, "test")?),
         None => None,
     };
 
@@ -389,31 +360,45 @@ fn snapshot(vars: &BTreeMap<String, Var>) -> Result<BTreeMap<String, Tensor>> {
         .collect()
 }
 
-/// Loss and metrics of the classifier on `rows` of `examples`.
-#[allow(clippy::too_many_arguments)]
-fn evaluate_on(
-    classifier: &Classifier,
-    examples: &Examples,
-    rows: &[usize],
-    what: &str,
-    config: &TrainConfig,
+/// What evaluating needs besides the classifier and the examples.
+struct Scorer<'a> {
+    batch_size: usize,
     pad_id: u32,
-    device: &Device,
-    labels: &crate::data::LabelMap,
-    observer: &dyn Observer,
-) -> Result<(f64, Metrics)> {
-    observer.eval_start(what, rows.len());
-    let logits = predict_logits(
-        classifier,
-        &examples.encoded,
-        rows,
-        config.eval_batch_size,
-        pad_id,
-        device,
-        &mut |n| observer.eval_progress(n),
-    )?;
-    let targets: Vec<usize> = rows.iter().map(|&r| examples.targets[r]).collect();
-    score(&logits, &targets, labels)
+    device: &'a Device,
+    labels: &'a crate::data::LabelMap,
+    observer: &'a dyn Observer,
+}
+
+impl Scorer<'_> {
+    /// Loss and metrics of `classifier` on `rows` of `examples` (all of them when `None`).
+    fn score(
+        &self,
+        classifier: &Classifier,
+        examples: &Examples,
+        rows: Option<&[usize]>,
+        what: &str,
+    ) -> Result<(f64, Metrics)> {
+        let all: Vec<usize>;
+        let rows = match rows {
+            Some(rows) => rows,
+            None => {
+                all = (0..examples.len()).collect();
+                &all
+            }
+        };
+        self.observer.eval_start(what, rows.len());
+        let logits = predict_logits(
+            classifier,
+            &examples.encoded,
+            rows,
+            self.batch_size,
+            self.pad_id,
+            self.device,
+            &mut |n| self.observer.eval_progress(n),
+        )?;
+        let targets: Vec<usize> = rows.iter().map(|&r| examples.targets[r]).collect();
+        score(&logits, &targets, self.labels)
+    }
 }
 
 /// Adds every scalar metric as `<prefix>_<name>` (undefined ones as null).

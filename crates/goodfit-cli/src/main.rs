@@ -32,6 +32,10 @@ enum Command {
     Predict(commands::predict::PredictArgs),
     /// Score a trained run's model on a labelled file.
     Eval(commands::predict::EvalArgs),
+    /// Say whether a finished run overfits, underfits or is biased by class imbalance.
+    Diagnose(commands::diagnose::DiagnoseArgs),
+    /// Train on growing fractions of the training set: would more data help?
+    LearningCurve(Box<commands::learning_curve::LearningCurveArgs>),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(&args),
         Command::Predict(args) => commands::predict::run_predict(&args),
         Command::Eval(args) => commands::predict::run_eval(&args),
+        Command::Diagnose(args) => commands::diagnose::run(&args),
+        Command::LearningCurve(args) => commands::learning_curve::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

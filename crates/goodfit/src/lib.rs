@@ -8,10 +8,12 @@
 //!   (`goodfit evaluate`).
 
 pub mod data;
+pub mod diagnose;
 pub mod error;
 pub mod io;
 pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod train;
 
 pub use error::{Error, Position, Result};

@@ -338,3 +338,57 @@ fn bad_training_input_is_refused_before_any_model_is_written() {
         "{message}"
     );
 }
+
+#[test]
+fn head_only_training_runs_on_cached_features_and_so_do_learning_curves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    let mut cfg = config(&model, &train_path, &val_path, &dir.path().join("head"));
+    cfg.train_layers = TrainLayers::Top(0);
+    cfg.pooling = Pooling::Mean;
+    cfg.epochs = 60;
+    cfg.head_lr = 3e-2;
+    cfg.dropout = Some(0.0);
+    train(&cfg, false, &Silent).unwrap();
+    let records = history(&dir.path().join("head"));
+    assert!(
+        records.last().unwrap()["train_accuracy"].as_f64().unwrap() >= 0.9,
+        "{:?}",
+        records.last()
+    );
+    // With the pooler, only it and the head train: the encoder's drift is exactly zero.
+    let pooler = TrainConfig {
+        pooling: Pooling::Pooler,
+        epochs: 2,
+        out: dir.path().join("pooler"),
+        ..cfg.clone()
+    };
+    train(&pooler, false, &Silent).unwrap();
+    let weights: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("pooler/weights.json")).unwrap(),
+    )
+    .unwrap();
+    for layer in weights["layers"].as_array().unwrap() {
+        let trainable = layer["trainable"].as_bool().unwrap();
+        let name = layer["name"].as_str().unwrap();
+        assert_eq!(
+            trainable,
+            name == "pooler" || name == "classifier",
+            "{name}"
+        );
+        if !trainable {
+            assert_eq!(layer["drift"], 0.0, "{name}");
+        }
+    }
+
+    let curve =
+        goodfit::train::learning_curve::learning_curve(&cfg, &[1.0, 0.25, 0.5], &Silent).unwrap();
+    let rows: Vec<usize> = curve.points.iter().map(|p| p.rows).collect();
+    assert_eq!(rows, [4, 8, 16], "sorted fractions, stratified");
+    assert_eq!(curve.metric, "f1_macro");
+    assert!(curve
+        .points
+        .iter()
+        .all(|p| p.val_score.is_some() && p.train_score.is_some()));
+    assert!(!curve.conclusion.is_empty());
+}

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod diagnose;
 pub mod evaluate;
 pub mod inspect;
+pub mod learning_curve;
 pub mod predict;
 pub mod train;

@@ -158,7 +158,7 @@ pub struct TrainArgs {
 }
 
 /// The configuration: `--config` (or the resumed run's config.toml), then the flags.
-fn resolve(args: &TrainArgs) -> Result<TrainConfig> {
+pub(crate) fn resolve(args: &TrainArgs) -> Result<TrainConfig> {
     let base = match (&args.resume, &args.config) {
         (_, Some(path)) => Some(path.clone()),
         (Some(run), None) => Some(run.join(goodfit::train::trainer::CONFIG_FILE)),
@@ -215,5 +215,6 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some((loss, test)) = &result.test {
         text += &format!("\ntest (loss {loss:.4}):\n{}", text_report(test));
     }
+    text += &format!("\ndiagnosis:\n{}", result.diagnosis);
     print(&text)
 }

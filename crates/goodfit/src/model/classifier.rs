@@ -93,6 +93,26 @@ impl Classifier {
         self.pooling.apply(&hidden, mask, self.pooler.as_ref())
     }
 
+    /// What the frozen part computes for each text, `[batch, hidden]`: the pooled vector, or
+    /// for `pooler` pooling the `[CLS]` state (the pooler trains with the head). Only
+    /// meaningful when no encoder layer trains: then it can be computed once and cached.
+    pub fn frozen_features(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let hidden = self.encoder.forward(ids, mask, &mut Mode::eval())?;
+        match self.pooling {
+            Pooling::Pooler => Ok(hidden.narrow(1, 0, 1)?.squeeze(1)?.contiguous()?),
+            pooling => pooling.apply(&hidden, mask, None),
+        }
+    }
+
+    /// Logits from [`frozen_features`](Self::frozen_features): the trainable top only.
+    pub fn forward_features(&self, features: &Tensor, mode: &mut Mode) -> Result<Tensor> {
+        let pooled = match (&self.pooler, self.pooling) {
+            (Some(pooler), Pooling::Pooler) => pooler.forward(features)?.tanh()?,
+            _ => features.clone(),
+        };
+        self.head.forward(&pooled, mode)
+    }
+
     /// The encoder.
     pub fn encoder(&self) -> &Encoder {
         &self.encoder

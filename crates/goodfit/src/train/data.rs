@@ -8,7 +8,8 @@ use rand_chacha::ChaCha8Rng;
 use tokenizers::Tokenizer;
 
 use crate::data::{
-    read_table, stratified_split, ColumnSpec, Dataset, Inputs, LabelMap, ReadOptions,
+    inspect, read_table, stratified_split, ColumnSpec, DataSummary, Dataset, Inputs, LabelMap,
+    ReadOptions,
 };
 use crate::error::{Error, Result};
 use crate::model::encode_texts;
@@ -54,6 +55,8 @@ pub struct Prepared {
     pub val: Examples,
     /// Examples to test on, when a test file was given.
     pub test: Option<Examples>,
+    /// What `goodfit inspect` says of the training file (and its relation to the test file).
+    pub summary: DataSummary,
 }
 
 /// Reads, checks, splits and tokenises the data of `config`.
@@ -104,21 +107,24 @@ pub fn prepare(
             (all.select(&split.train), all.select(&split.validation))
         }
     };
-    let test = match &config.test {
+    let (test, test_data) = match &config.test {
         Some(path) => {
             let (test_texts, test_data) = read_texts(path, config, observer)?;
-            Some(Examples {
+            let examples = Examples {
                 targets: test_data.class_indices(&labels)?,
                 encoded: encode_texts(tokenizer, &test_texts, config.max_len)?,
-            })
+            };
+            (Some(examples), Some(test_data))
         }
-        None => None,
+        None => (None, None),
     };
+    let summary = inspect(&dataset, test_data.as_ref(), Some(tokenizer))?;
     Ok(Prepared {
         labels,
         train,
         val,
         test,
+        summary,
     })
 }
 

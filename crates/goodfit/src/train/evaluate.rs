@@ -75,9 +75,19 @@ pub fn softmax(logits: &[f64]) -> Vec<f64> {
     log_softmax(logits).into_iter().map(f64::exp).collect()
 }
 
+/// A scored set of examples.
+pub struct Scored {
+    /// Mean negative log-likelihood of the true classes.
+    pub loss: f64,
+    /// The full metric suite.
+    pub metrics: Metrics,
+    /// Class probabilities of each example.
+    pub proba: Vec<Vec<f64>>,
+}
+
 /// The mean negative log-likelihood of the true classes, and the full metric suite, from
 /// logits.
-pub fn score(logits: &[Vec<f64>], targets: &[usize], labels: &LabelMap) -> Result<(f64, Metrics)> {
+pub fn score(logits: &[Vec<f64>], targets: &[usize], labels: &LabelMap) -> Result<Scored> {
     let log_proba: Vec<Vec<f64>> = logits.iter().map(|z| log_softmax(z)).collect();
     let loss = log_proba
         .iter()
@@ -94,7 +104,11 @@ pub fn score(logits: &[Vec<f64>], targets: &[usize], labels: &LabelMap) -> Resul
         .map(|p| crate::data::predictions::argmax(p))
         .collect();
     let metrics = metrics::compute(targets, &predicted, Some(&proba), labels)?;
-    Ok((loss, metrics))
+    Ok(Scored {
+        loss,
+        metrics,
+        proba,
+    })
 }
 
 #[cfg(test)]

@@ -10,22 +10,26 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 
+use crate::data::LabelMap;
+use crate::diagnose::weights::{update_ratios, weight_report};
+use crate::diagnose::{diagnose_run, Diagnosis};
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
 use crate::model::{
     load_tokenizer, resolve_model, save_classifier, Classifier, ClassifierInfo, ClassifierSpec,
-    Mode, ModelFolder, Params,
+    Mode, ModelFolder, Params, TrainLayers,
 };
 
+use super::batching::eval_batches;
 use super::batching::{epoch_batches, make_batch};
 use super::checkpoint::{self, LoopState};
 use super::config::{monitor_direction, TrainConfig};
-use super::data::{fixed_sample, prepare, Examples};
+use super::data::{fixed_sample, prepare, Examples, Prepared};
 use super::early_stopping::{EarlyStopping, Outcome};
-use super::evaluate::{predict_logits, score};
+use super::evaluate::{predict_logits, score, Scored};
 use super::loss::{cross_entropy, l1_penalty};
-use super::observer::Observer;
+use super::observer::{Observer, Silent};
 use super::optimizer::{
     clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig, ParamGroup,
 };
@@ -41,6 +45,14 @@ pub const METRICS_FILE: &str = "metrics.json";
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
 /// The saved classifier folder.
 pub const MODEL_DIR: &str = "model";
+/// Validation labels and probabilities of the kept weights.
+pub const VAL_PREDICTIONS_FILE: &str = "predictions_val.json";
+/// Test labels and probabilities, when a test file was given.
+pub const TEST_PREDICTIONS_FILE: &str = "predictions_test.json";
+/// The training data summary (`goodfit inspect`) and the training split's class counts.
+pub const DATA_FILE: &str = "data.json";
+/// Weight statistics per layer.
+pub const WEIGHTS_FILE: &str = "weights.json";
 
 /// What a finished run reports.
 pub struct RunResult {
@@ -60,6 +72,8 @@ pub struct RunResult {
     pub test: Option<(f64, Metrics)>,
     /// Wall-clock seconds of training and evaluation.
     pub seconds: f64,
+    /// The verdicts on the run.
+    pub diagnosis: Diagnosis,
 }
 
 /// Trains a classifier as `config` says and writes the run folder `config.out`.
@@ -70,73 +84,301 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
     config.validate()?;
     let out = config.out.clone();
     prepare_run_dir(&out, config, resume)?;
-
-    let model_dir = resolve_model(&config.model)?;
-    let folder = ModelFolder::open(&model_dir)?;
-    let tokenizer = load_tokenizer(&model_dir)?;
-    let positions = folder.config.max_position_embeddings
-        - folder
-            .architecture
-            .position_offset(folder.config.pad_token_id);
-    let mut config = config.clone();
-    if config.max_len > positions {
-        observer.message(&format!(
-            "--max-len {} is more than the model's {positions} positions: using {positions}",
-            config.max_len
-        ));
-        config.max_len = positions;
-    }
-    let config = &config;
-    let data = prepare(config, &tokenizer, observer)?;
+    let session = Session::open(config, observer)?;
+    let data = &session.data;
     observer.message(&format!(
         "{} training and {} validation examples, {} classes",
         data.train.len(),
         data.val.len(),
         data.labels.len()
     ));
-
-    let device = Device::Cpu;
-    let mut params = Params::load(
-        &folder.weights,
-        folder.architecture.weight_prefix(),
-        &device,
-        config.seed,
+    let fitted = fit(
+        &session,
+        &data.train,
+        session.cache.as_ref().map(|c| &c.train),
+        Some((&out, resume)),
+        observer,
     )?;
-    let spec = ClassifierSpec {
-        pooling: config.pooling,
-        head_hidden: config.head_hidden,
-        dropout: config.dropout,
-        train_layers: config.train_layers,
-        classes: data.labels.len(),
+    let final_start = Instant::now();
+    let config = &session.config;
+    write_predictions(
+        &out.join(VAL_PREDICTIONS_FILE),
+        &data.labels,
+        &data.val.targets,
+        &fitted.val.proba,
+    )?;
+    let test = match &data.test {
+        Some(test) => {
+            let cached = session.cache.as_ref().and_then(|c| c.test.as_ref());
+            let scored =
+                fitted
+                    .scorer(&session)
+                    .score(&fitted.classifier, test, cached, None, "test")?;
+            write_predictions(
+                &out.join(TEST_PREDICTIONS_FILE),
+                &data.labels,
+                &test.targets,
+                &scored.proba,
+            )?;
+            Some((scored.loss, scored.metrics))
+        }
+        None => None,
     };
-    let classifier = Classifier::build(&mut params, &folder.config, folder.architecture, &spec)?;
+    write_data_summary(&out, data)?;
+    let updates: Vec<BTreeMap<String, f64>> = fitted
+        .state
+        .history
+        .iter()
+        .map(|r| {
+            serde_json::from_value(r.get("update_ratio").cloned().unwrap_or_default())
+                .unwrap_or_default()
+        })
+        .collect();
+    let trainable: Vec<String> = fitted.params.vars().keys().cloned().collect();
+    let weights = weight_report(
+        &fitted.params.tensors(),
+        &fitted.start_weights,
+        &trainable,
+        &updates,
+    )?;
+    write_json(&out.join(WEIGHTS_FILE), &weights)?;
+
+    let info = ClassifierInfo {
+        labels: data.labels.labels().to_vec(),
+        pooling: config.pooling,
+        max_len: config.max_len,
+        head_hidden: config.head_hidden,
+        text_col: config.text_col.clone(),
+        label_col: config.label_col.clone(),
+    };
+    save_classifier(
+        &out.join(MODEL_DIR),
+        &session.folder,
+        &session.tokenizer,
+        &fitted.params.tensors(),
+        &info,
+        config.dropout,
+    )?;
+    let result = RunResult {
+        out: out.clone(),
+        best_epoch: fitted.state.early_stopping.best_epoch,
+        epochs_run: fitted.state.epochs_done,
+        stopped_early: fitted.state.stopped_early,
+        val_loss: fitted.val.loss,
+        val: fitted.val.metrics,
+        test,
+        seconds: fitted.state.seconds + final_start.elapsed().as_secs_f64(),
+        diagnosis: Diagnosis {
+            verdicts: Vec::new(),
+        },
+    };
+    write_metrics(&out, &result, config)?;
+    let diagnosis = diagnose_run(&out)?;
+    for flag in &weights.flags {
+        observer.message(flag);
+    }
+    Ok(RunResult {
+        diagnosis,
+        ..result
+    })
+}
+
+/// Frozen-encoder features, computed once when no encoder layer trains (`--train-layers 0`):
+/// each epoch then runs only the head, which costs milliseconds instead of minutes.
+pub struct FeatureCache {
+    /// Features of the training examples, `[n, hidden]`.
+    pub train: Tensor,
+    /// Features of the validation examples.
+    pub val: Tensor,
+    /// Features of the test examples.
+    pub test: Option<Tensor>,
+}
+
+/// What every fit of one configuration shares: the model folder, the tokenizer, the data and,
+/// for head-only training, the cached features.
+pub struct Session {
+    /// The settings, with `max_len` clamped to the model's positions.
+    pub config: TrainConfig,
+    /// The pretrained model.
+    pub folder: ModelFolder,
+    /// Its tokenizer.
+    pub tokenizer: tokenizers::Tokenizer,
+    /// Tokenised, split data.
+    pub data: Prepared,
+    /// Cached frozen features, when no encoder layer trains.
+    pub cache: Option<FeatureCache>,
+    /// The device tensors live on.
+    pub device: Device,
+}
+
+impl Session {
+    /// Loads the model and the data of `config`.
+    pub fn open(config: &TrainConfig, observer: &dyn Observer) -> Result<Session> {
+        let model_dir = resolve_model(&config.model)?;
+        let folder = ModelFolder::open(&model_dir)?;
+        let tokenizer = load_tokenizer(&model_dir)?;
+        let positions = folder.config.max_position_embeddings
+            - folder
+                .architecture
+                .position_offset(folder.config.pad_token_id);
+        let mut config = config.clone();
+        if config.max_len > positions {
+            observer.message(&format!(
+                "--max-len {} is more than the model's {positions} positions: using {positions}",
+                config.max_len
+            ));
+            config.max_len = positions;
+        }
+        let data = prepare(&config, &tokenizer, observer)?;
+        let mut session = Session {
+            config,
+            folder,
+            tokenizer,
+            data,
+            cache: None,
+            device: Device::Cpu,
+        };
+        if session.config.train_layers == TrainLayers::Top(0) {
+            let (classifier, _) = session.build()?;
+            let features = |examples: &Examples, what: &str| -> Result<Tensor> {
+                observer.eval_start(&format!("{what} (frozen encoder, once)"), examples.len());
+                let mut rows = Vec::with_capacity(examples.len());
+                let lengths: Vec<usize> = examples.encoded.iter().map(Vec::len).collect();
+                let all: Vec<usize> = (0..examples.len()).collect();
+                let mut order = Vec::with_capacity(examples.len());
+                for batch_rows in eval_batches(&all, session.config.eval_batch_size, &lengths) {
+                    let batch = make_batch(
+                        &examples.encoded,
+                        &batch_rows,
+                        session.pad_id(),
+                        &session.device,
+                    )?;
+                    rows.push(classifier.frozen_features(&batch.ids, &batch.mask)?);
+                    order.extend(batch_rows.iter().copied());
+                    observer.eval_progress(batch_rows.len());
+                }
+                let stacked = Tensor::cat(&rows, 0)?;
+                let mut inverse = vec![0u32; order.len()];
+                for (position, &row) in order.iter().enumerate() {
+                    inverse[row] = position as u32;
+                }
+                Ok(stacked.index_select(&Tensor::new(inverse, &session.device)?, 0)?)
+            };
+            let cache = FeatureCache {
+                train: features(&session.data.train, "training")?,
+                val: features(&session.data.val, "validation")?,
+                test: session
+                    .data
+                    .test
+                    .as_ref()
+                    .map(|t| features(t, "test"))
+                    .transpose()?,
+            };
+            session.cache = Some(cache);
+        }
+        Ok(session)
+    }
+
+    /// The padding token's id.
+    fn pad_id(&self) -> u32 {
+        self.folder.config.pad_token_id as u32
+    }
+
+    /// A fresh classifier: pretrained encoder, new head (seeded).
+    fn build(&self) -> Result<(Classifier, Params)> {
+        let mut params = Params::load(
+            &self.folder.weights,
+            self.folder.architecture.weight_prefix(),
+            &self.device,
+            self.config.seed,
+        )?;
+        let spec = ClassifierSpec {
+            pooling: self.config.pooling,
+            head_hidden: self.config.head_hidden,
+            dropout: self.config.dropout,
+            train_layers: self.config.train_layers,
+            classes: self.data.labels.len(),
+        };
+        let classifier = Classifier::build(
+            &mut params,
+            &self.folder.config,
+            self.folder.architecture,
+            &spec,
+        )?;
+        Ok((classifier, params))
+    }
+}
+
+/// A finished fit: the classifier with the best epoch's weights restored.
+pub struct Fitted {
+    /// The classifier.
+    pub classifier: Classifier,
+    /// Its weights.
+    pub params: Params,
+    /// The weights training started from (θ₀ for drift).
+    pub start_weights: BTreeMap<String, Tensor>,
+    /// The loop's final state, history included.
+    pub state: LoopState,
+    /// Validation loss, metrics and probabilities of the kept weights.
+    pub val: Scored,
+}
+
+impl Fitted {
+    fn scorer<'a>(&self, session: &'a Session) -> Scorer<'a> {
+        Scorer::new(session, &Silent)
+    }
+}
+
+/// Trains a fresh classifier on `train` (with `cached` features when the encoder is frozen)
+/// and validates on the session's validation set each epoch. With `run`, history and a
+/// checkpoint are written to that folder each epoch, and `(run, true)` resumes from it.
+pub fn fit(
+    session: &Session,
+    train: &Examples,
+    cached: Option<&Tensor>,
+    run: Option<(&Path, bool)>,
+    observer: &dyn Observer,
+) -> Result<Fitted> {
+    let config = &session.config;
+    let data = &session.data;
+    let device = &session.device;
+    let (classifier, params) = session.build()?;
     let vars: BTreeMap<String, Var> = params.vars().clone();
     let mut optimizer = AdamW::new(param_groups(&vars, config), AdamWConfig::default())?;
-    let l1_weights: Vec<Tensor> = vars
+    let decayed: Vec<Tensor> = vars
         .iter()
         .filter(|(n, _)| hf_weight_decay_applies(n))
         .map(|(_, v)| v.as_tensor().clone())
         .collect();
 
-    let batches_per_epoch = data.train.len().div_ceil(config.batch_size);
+    let batches_per_epoch = train.len().div_ceil(config.batch_size);
     let steps_per_epoch = batches_per_epoch.div_ceil(config.grad_accum);
-    let total_steps = steps_per_epoch * config.epochs;
-    let schedule = LrSchedule::new(config.schedule, config.warmup, total_steps);
-    let pad_id = folder.config.pad_token_id as u32;
-    let train_sample = fixed_sample(data.train.len(), config.train_eval_size, config.seed);
-    let higher_is_better = monitor_direction(&config.monitor)?;
-
+    let schedule = LrSchedule::new(
+        config.schedule,
+        config.warmup,
+        steps_per_epoch * config.epochs,
+    );
+    let pad_id = session.pad_id();
+    let train_sample = fixed_sample(train.len(), config.train_eval_size, config.seed);
     let mut state = LoopState {
         epochs_done: 0,
         global_step: 0,
-        early_stopping: EarlyStopping::new(higher_is_better, config.patience, config.min_delta),
+        early_stopping: EarlyStopping::new(
+            monitor_direction(&config.monitor)?,
+            config.patience,
+            config.min_delta,
+        ),
         stopped_early: false,
         history: Vec::new(),
         seconds: 0.0,
     };
     let mut best: BTreeMap<String, Tensor> = snapshot(&vars)?;
-    if resume {
-        let saved = checkpoint::load(&out.join(CHECKPOINT_FILE), &device)?;
+    // θ₀ for weight drift: the pretrained (and freshly initialised) weights, taken before a
+    // resumed run loads its checkpoint.
+    let mut start_weights = params.tensors();
+    start_weights.extend(best.iter().map(|(n, t)| (n.clone(), t.clone())));
+    if let Some((out, true)) = run {
+        let saved = checkpoint::load(&out.join(CHECKPOINT_FILE), device)?;
         for (name, var) in &vars {
             let tensor = saved.params.get(name).ok_or_else(|| {
                 Error::Invalid(format!(
@@ -152,25 +394,17 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         state = saved.state;
         observer.message(&format!("resuming after epoch {}", state.epochs_done));
     }
+    let mut previous = snapshot(&vars)?;
+    let scorer = Scorer::new(session, observer);
+    let val_cache = session.cache.as_ref().map(|c| &c.val);
+    let lengths: Vec<usize> = train.encoded.iter().map(Vec::len).collect();
+    let all_rows: Vec<usize> = (0..train.len()).collect();
 
-    let lengths: Vec<usize> = data.train.encoded.iter().map(Vec::len).collect();
-    let scorer = Scorer {
-        batch_size: config.eval_batch_size,
-        pad_id,
-        device: &device,
-        labels: &data.labels,
-        observer,
-    };
     while state.epochs_done < config.epochs && !state.stopped_early {
         let epoch = state.epochs_done + 1;
         let epoch_start = Instant::now();
-        let batches = epoch_batches(
-            &(0..data.train.len()).collect::<Vec<_>>(),
-            config.batch_size,
-            config.seed,
-            epoch,
-            config.group_by_length.then_some(lengths.as_slice()),
-        );
+        let grouping = (config.group_by_length && cached.is_none()).then_some(lengths.as_slice());
+        let batches = epoch_batches(&all_rows, config.batch_size, config.seed, epoch, grouping);
         observer.epoch_start(epoch, config.epochs, batches.len());
         let mut mode = Mode::train(ChaCha8Rng::seed_from_u64(
             config.seed.wrapping_mul(31).wrapping_add(epoch as u64),
@@ -179,13 +413,24 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         let mut penalty_sum = 0.0;
         let mut accumulated: Option<candle_core::backprop::GradStore> = None;
         for (index, rows) in batches.iter().enumerate() {
-            let batch = make_batch(&data.train.encoded, rows, pad_id, &device)?;
-            let targets: Vec<usize> = rows.iter().map(|&r| data.train.targets[r]).collect();
-            let logits = classifier.forward(&batch.ids, &batch.mask, &mut mode)?;
+            let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
+            let logits = match cached {
+                Some(features) => {
+                    let picked = features.index_select(
+                        &Tensor::new(rows.iter().map(|&r| r as u32).collect::<Vec<_>>(), device)?,
+                        0,
+                    )?;
+                    classifier.forward_features(&picked, &mut mode)?
+                }
+                None => {
+                    let batch = make_batch(&train.encoded, rows, pad_id, device)?;
+                    classifier.forward(&batch.ids, &batch.mask, &mut mode)?
+                }
+            };
             let data_loss = cross_entropy(&logits, &targets, config.label_smoothing)?;
             let mut objective = data_loss.clone();
             if config.l1 > 0.0 {
-                if let Some(penalty) = l1_penalty(&l1_weights, config.l1)? {
+                if let Some(penalty) = l1_penalty(&decayed, config.l1)? {
                     penalty_sum += penalty.to_scalar::<f32>()? as f64;
                     objective = (objective + penalty)?;
                 }
@@ -203,8 +448,7 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
             observer.batch_end(loss);
             super::optimizer::accumulate(&mut accumulated, &grads, vars.values())?;
             drop(grads);
-            let boundary = (index + 1) % config.grad_accum == 0 || index + 1 == batches.len();
-            if boundary {
+            if (index + 1) % config.grad_accum == 0 || index + 1 == batches.len() {
                 let grads = accumulated.take().unwrap_or_default();
                 let norm = grad_norm(&grads, vars.values())?;
                 if !norm.is_finite() {
@@ -217,12 +461,16 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
                 } else {
                     1.0
                 };
-                let factor = schedule.factor(state.global_step);
-                optimizer.step_with_grad_scale(&grads, factor, scale)?;
+                optimizer.step_with_grad_scale(
+                    &grads,
+                    schedule.factor(state.global_step),
+                    scale,
+                )?;
                 state.global_step += 1;
             }
         }
 
+        let n_batches = batches.len().max(1) as f64;
         let mut record = Map::new();
         record.insert("epoch".into(), json!(epoch));
         record.insert("step".into(), json!(state.global_step));
@@ -230,34 +478,41 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
             "lr".into(),
             json!(config.lr * schedule.factor(state.global_step.saturating_sub(1))),
         );
+        record.insert("train_loss".into(), json!(loss_sum / n_batches));
+        record.insert("penalty".into(), json!(penalty_sum / n_batches));
+        let squares: f64 = decayed
+            .iter()
+            .map(|t| t.sqr()?.sum_all()?.to_scalar::<f32>())
+            .sum::<candle_core::Result<f32>>()? as f64;
+        record.insert("l2_term".into(), json!(0.5 * config.weight_decay * squares));
+        let current = snapshot(&vars)?;
         record.insert(
-            "train_loss".into(),
-            json!(loss_sum / batches.len().max(1) as f64),
+            "update_ratio".into(),
+            json!(update_ratios(&current, &previous)?),
         );
-        record.insert(
-            "penalty".into(),
-            json!(penalty_sum / batches.len().max(1) as f64),
-        );
-        let (val_loss, val_metrics) = scorer.score(&classifier, &data.val, None, "validation")?;
-        let (_, train_metrics) = scorer.score(
-            &classifier,
-            &data.train,
-            Some(&train_sample),
-            "training sample",
-        )?;
-        record.insert("val_loss".into(), json!(val_loss));
+        let val = scorer.score(&classifier, &data.val, val_cache, None, "validation")?;
+        let train_metrics = scorer
+            .score(
+                &classifier,
+                train,
+                cached,
+                Some(&train_sample),
+                "training sample",
+            )?
+            .metrics;
+        record.insert("val_loss".into(), json!(val.loss));
         insert_metrics(&mut record, "train", &train_metrics);
-        insert_metrics(&mut record, "val", &val_metrics);
+        insert_metrics(&mut record, "val", &val.metrics);
         let seconds = epoch_start.elapsed().as_secs_f64();
         record.insert("seconds".into(), json!(seconds));
 
         let monitored = if config.monitor == "val_loss" {
-            Some(val_loss)
+            Some(val.loss)
         } else {
-            val_metrics.get(&config.monitor["val_".len()..])
+            val.metrics.get(&config.monitor["val_".len()..])
         };
         match state.early_stopping.update(epoch, monitored) {
-            Outcome::Improved => best = snapshot(&vars)?,
+            Outcome::Improved => best = current.clone(),
             Outcome::NotImproved => {}
             Outcome::Stop => state.stopped_early = true,
         }
@@ -265,20 +520,23 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         state.seconds += seconds;
         state.history.push(record.clone());
         observer.epoch_end(&record);
-        write_history(&out, &state.history)?;
-        checkpoint::save(
-            &out.join(CHECKPOINT_FILE),
-            &state,
-            &snapshot(&vars)?,
-            &best,
-            &optimizer.state()?,
-        )?;
-        if !observer.keep_going() && state.epochs_done < config.epochs && !state.stopped_early {
-            return Err(Error::Interrupted {
-                epochs_done: state.epochs_done,
-                out,
-            });
+        if let Some((out, _)) = run {
+            write_history(out, &state.history)?;
+            checkpoint::save(
+                &out.join(CHECKPOINT_FILE),
+                &state,
+                &current,
+                &best,
+                &optimizer.state()?,
+            )?;
+            if !observer.keep_going() && state.epochs_done < config.epochs && !state.stopped_early {
+                return Err(Error::Interrupted {
+                    epochs_done: state.epochs_done,
+                    out: out.to_path_buf(),
+                });
+            }
         }
+        previous = current;
     }
     if state.stopped_early {
         observer.message(&format!(
@@ -286,46 +544,18 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
             state.epochs_done, config.monitor, config.patience
         ));
     }
-
     // Restore the best epoch's weights, as Trainer's load_best_model_at_end does.
-    let final_start = Instant::now();
     for (name, var) in &vars {
         var.set(&best[name])?;
     }
-    let (val_loss, val) = scorer.score(&classifier, &data.val, None, "validation")?;
-    let test = match &data.test {
-        Some(test) => Some(scorer.score(&classifier, test, None, "test")?),
-        None => None,
-    };
-
-    let info = ClassifierInfo {
-        labels: data.labels.labels().to_vec(),
-        pooling: config.pooling,
-        max_len: config.max_len,
-        head_hidden: config.head_hidden,
-        text_col: config.text_col.clone(),
-        label_col: config.label_col.clone(),
-    };
-    save_classifier(
-        &out.join(MODEL_DIR),
-        &folder,
-        &tokenizer,
-        &params.tensors(),
-        &info,
-        config.dropout,
-    )?;
-    let result = RunResult {
-        out: out.clone(),
-        best_epoch: state.early_stopping.best_epoch,
-        epochs_run: state.epochs_done,
-        stopped_early: state.stopped_early,
-        val_loss,
+    let val = scorer.score(&classifier, &data.val, val_cache, None, "validation")?;
+    Ok(Fitted {
+        classifier,
+        params,
+        start_weights,
+        state,
         val,
-        test,
-        seconds: state.seconds + final_start.elapsed().as_secs_f64(),
-    };
-    write_metrics(&out, &result, config)?;
-    Ok(result)
+    })
 }
 
 /// Parameter groups as Hugging Face fine-tuning sets them: no weight decay on biases and
@@ -365,19 +595,31 @@ struct Scorer<'a> {
     batch_size: usize,
     pad_id: u32,
     device: &'a Device,
-    labels: &'a crate::data::LabelMap,
+    labels: &'a LabelMap,
     observer: &'a dyn Observer,
 }
 
-impl Scorer<'_> {
-    /// Loss and metrics of `classifier` on `rows` of `examples` (all of them when `None`).
+impl<'a> Scorer<'a> {
+    fn new(session: &'a Session, observer: &'a dyn Observer) -> Scorer<'a> {
+        Scorer {
+            batch_size: session.config.eval_batch_size,
+            pad_id: session.pad_id(),
+            device: &session.device,
+            labels: &session.data.labels,
+            observer,
+        }
+    }
+
+    /// Loss, metrics and probabilities of `classifier` on `rows` of `examples` (all of them
+    /// when `None`), from `cached` features when the encoder is frozen.
     fn score(
         &self,
         classifier: &Classifier,
         examples: &Examples,
+        cached: Option<&Tensor>,
         rows: Option<&[usize]>,
         what: &str,
-    ) -> Result<(f64, Metrics)> {
+    ) -> Result<Scored> {
         let all: Vec<usize>;
         let rows = match rows {
             Some(rows) => rows,
@@ -386,17 +628,37 @@ impl Scorer<'_> {
                 &all
             }
         };
-        self.observer.eval_start(what, rows.len());
-        let logits = predict_logits(
-            classifier,
-            &examples.encoded,
-            rows,
-            self.batch_size,
-            self.pad_id,
-            self.device,
-            &mut |n| self.observer.eval_progress(n),
-        )?;
         let targets: Vec<usize> = rows.iter().map(|&r| examples.targets[r]).collect();
+        let logits = match cached {
+            Some(features) => {
+                let picked = features.index_select(
+                    &Tensor::new(
+                        rows.iter().map(|&r| r as u32).collect::<Vec<_>>(),
+                        self.device,
+                    )?,
+                    0,
+                )?;
+                let logits: Vec<Vec<f32>> = classifier
+                    .forward_features(&picked, &mut Mode::eval())?
+                    .to_vec2()?;
+                logits
+                    .into_iter()
+                    .map(|z| z.into_iter().map(f64::from).collect())
+                    .collect()
+            }
+            None => {
+                self.observer.eval_start(what, rows.len());
+                predict_logits(
+                    classifier,
+                    &examples.encoded,
+                    rows,
+                    self.batch_size,
+                    self.pad_id,
+                    self.device,
+                    &mut |n| self.observer.eval_progress(n),
+                )?
+            }
+        };
         score(&logits, &targets, self.labels)
     }
 }
@@ -422,7 +684,16 @@ fn prepare_run_dir(out: &Path, config: &TrainConfig, resume: bool) -> Result<()>
         return Ok(());
     }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    for file in [HISTORY_FILE, METRICS_FILE, CHECKPOINT_FILE] {
+    for file in [
+        HISTORY_FILE,
+        METRICS_FILE,
+        CHECKPOINT_FILE,
+        VAL_PREDICTIONS_FILE,
+        TEST_PREDICTIONS_FILE,
+        DATA_FILE,
+        WEIGHTS_FILE,
+        crate::diagnose::DIAGNOSIS_FILE,
+    ] {
         let path = out.join(file);
         if path.exists() {
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
@@ -466,4 +737,49 @@ fn write_metrics(out: &Path, result: &RunResult, config: &TrainConfig) -> Result
     let text =
         serde_json::to_string_pretty(&doc).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
     write_atomic(&out.join(METRICS_FILE), text.as_bytes())
+}
+
+/// Writes `value` as pretty JSON, atomically.
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
+    write_atomic(path, text.as_bytes())
+}
+
+/// Labels, true classes and probabilities, for precision-recall curves and calibration.
+fn write_predictions(
+    path: &Path,
+    labels: &LabelMap,
+    targets: &[usize],
+    proba: &[Vec<f64>],
+) -> Result<()> {
+    write_json(
+        path,
+        &json!({ "labels": labels, "y_true": targets, "proba": proba }),
+    )
+}
+
+/// `goodfit inspect`'s summary of the training file, plus the class counts of the rows
+/// actually trained on (after the validation split).
+fn write_data_summary(out: &Path, data: &Prepared) -> Result<()> {
+    let mut summary =
+        serde_json::to_value(&data.summary).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut counts = vec![0usize; data.labels.len()];
+    for &t in &data.train.targets {
+        counts[t] += 1;
+    }
+    let class_counts: Vec<Value> = data
+        .labels
+        .labels()
+        .iter()
+        .zip(&counts)
+        .map(|(label, count)| json!({ "label": label, "count": count }))
+        .collect();
+    if let Value::Object(fields) = &mut summary {
+        fields.insert(
+            "training_split".into(),
+            json!({ "rows": data.train.len(), "class_counts": class_counts }),
+        );
+    }
+    write_json(&out.join(DATA_FILE), &summary)
 }

@@ -1,0 +1,30 @@
+//! `goodfit diagnose`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use goodfit::diagnose::diagnose_run;
+
+use crate::args::{print, to_json};
+
+/// Flags of `goodfit diagnose`.
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// The run folder of a finished `goodfit train`.
+    run: PathBuf,
+    /// Print `diagnosis.json` instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `goodfit diagnose`: diagnoses the run again from its files and rewrites its
+/// `diagnosis.json`.
+pub fn run(args: &DiagnoseArgs) -> Result<()> {
+    let diagnosis = diagnose_run(&args.run)?;
+    if args.json {
+        print(&to_json(&diagnosis)?)
+    } else {
+        print(&diagnosis.to_string())
+    }
+}

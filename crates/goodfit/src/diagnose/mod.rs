@@ -1,0 +1,60 @@
+//! Diagnosis: does a run overfit, underfit, or favour the majority class — in plain words,
+//! with the numbers, and with the flags that fix it.
+
+pub mod curves;
+pub mod facts;
+pub mod imbalance;
+pub mod verdict;
+pub mod weights;
+
+use std::path::Path;
+
+use serde_json::Map;
+
+use crate::error::{Error, Result};
+use crate::io::write_atomic;
+
+pub use facts::RunFacts;
+pub use verdict::{Diagnosis, Remedy, Severity, Verdict, VerdictKind};
+
+/// The diagnosis file of a run folder.
+pub const DIAGNOSIS_FILE: &str = "diagnosis.json";
+
+/// Every verdict that applies, most severe first; `good_fit` when none does.
+pub fn diagnose(facts: &RunFacts) -> Diagnosis {
+    let mut verdicts: Vec<Verdict> = [
+        curves::overfitting(facts),
+        curves::underfitting(facts),
+        imbalance::imbalance_bias(facts),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    verdicts.sort_by(|a, b| b.severity.cmp(&a.severity));
+    if verdicts.is_empty() {
+        let mut evidence = Map::new();
+        let last = facts.history.last();
+        for key in ["train_loss", "val_loss", "train_f1_macro", "val_f1_macro"] {
+            if let Some(value) = last.and_then(|r| r.get(key)) {
+                evidence.insert(key.into(), value.clone());
+            }
+        }
+        verdicts.push(Verdict {
+            kind: VerdictKind::GoodFit,
+            severity: Severity::Low,
+            summary: "no sign of overfitting, underfitting or imbalance bias: validation loss settled without turning up, and every class is recalled alike".into(),
+            evidence,
+            remedies: Vec::new(),
+        });
+    }
+    Diagnosis { verdicts }
+}
+
+/// Diagnoses the finished run in `run` and writes its `diagnosis.json`.
+pub fn diagnose_run(run: &Path) -> Result<Diagnosis> {
+    let diagnosis = diagnose(&RunFacts::read(run)?);
+    let text =
+        serde_json::to_string_pretty(&diagnosis).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
+    write_atomic(&run.join(DIAGNOSIS_FILE), text.as_bytes())?;
+    Ok(diagnosis)
+}

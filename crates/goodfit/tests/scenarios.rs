@@ -1,0 +1,197 @@
+//! Each verdict produced on purpose on a tiny random BERT: overfitting, underfitting,
+//! imbalance bias and a good fit. The diagnosis must name each, and only the right ones.
+
+use std::path::{Path, PathBuf};
+
+use goodfit::diagnose::VerdictKind;
+use goodfit::model::tiny::write_tiny_bert;
+use goodfit::model::TrainLayers;
+use goodfit::train::{train, RunResult, Silent, TrainConfig};
+
+const GOOD: [&str; 5] = ["good", "great", "tasty", "fresh", "lovely"];
+const BAD: [&str; 5] = ["bad", "awful", "stale", "bland", "terrible"];
+const FOOD: [&str; 5] = ["tea", "coffee", "cake", "soup", "bread"];
+
+/// `n` reviews of one class: "the <food> was <word>" over the class's words.
+fn reviews(words: &[&str], n: usize, offset: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "the {} was {}",
+                FOOD[(i + offset) % 5],
+                words[(i / 5 + i + offset) % words.len()]
+            )
+        })
+        .collect()
+}
+
+fn write_csv(path: &Path, rows: &[(String, &str)]) {
+    let mut text = String::from("text,label\n");
+    for (t, l) in rows {
+        text += &format!("{t},{l}\n");
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+struct Scenario {
+    dir: tempfile::TempDir,
+    model: PathBuf,
+}
+
+impl Scenario {
+    fn new() -> Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("tiny");
+        write_tiny_bert(&model, 11).unwrap();
+        Scenario { dir, model }
+    }
+
+    fn run(
+        &self,
+        train_rows: &[(String, &str)],
+        val_rows: &[(String, &str)],
+        adjust: impl FnOnce(&mut TrainConfig),
+    ) -> RunResult {
+        let train_path = self.dir.path().join("train.csv");
+        let val_path = self.dir.path().join("val.csv");
+        write_csv(&train_path, train_rows);
+        write_csv(&val_path, val_rows);
+        let mut config = TrainConfig {
+            model: self.model.to_string_lossy().into_owned(),
+            train: train_path,
+            val: Some(val_path),
+            out: self.dir.path().join("run"),
+            batch_size: 8,
+            quiet: true,
+            ..TrainConfig::default()
+        };
+        adjust(&mut config);
+        train(&config, false, &Silent).unwrap()
+    }
+}
+
+fn labelled<'a>(texts: Vec<String>, label: &'a str) -> Vec<(String, &'a str)> {
+    texts.into_iter().map(|t| (t, label)).collect()
+}
+
+fn kinds(result: &RunResult) -> Vec<VerdictKind> {
+    result.diagnosis.verdicts.iter().map(|v| v.kind).collect()
+}
+
+#[test]
+fn overfitting_few_examples_many_epochs_no_regularisation() {
+    let s = Scenario::new();
+    let mut train_rows = labelled(reviews(&GOOD, 8, 0), "pos");
+    train_rows.extend(labelled(reviews(&BAD, 8, 0), "neg"));
+    // Validation labels that the training texts do not predict: memorising the training set
+    // makes the model confidently wrong there, so validation loss turns up.
+    let mut val_rows = labelled(reviews(&GOOD, 4, 2), "neg");
+    val_rows.extend(labelled(reviews(&BAD, 4, 2), "pos"));
+    let result = s.run(&train_rows, &val_rows, |c| {
+        c.epochs = 25;
+        c.train_layers = TrainLayers::All;
+        c.weight_decay = 0.0;
+        c.dropout = Some(0.0);
+        c.lr = 1e-3;
+        c.head_lr = 1e-2;
+        c.patience = 0;
+        c.warmup = "0".parse().unwrap();
+    });
+    assert!(
+        result.diagnosis.has(VerdictKind::Overfitting),
+        "{}",
+        result.diagnosis
+    );
+    let verdict = result
+        .diagnosis
+        .verdicts
+        .iter()
+        .find(|v| v.kind == VerdictKind::Overfitting)
+        .unwrap();
+    assert!(
+        verdict
+            .remedies
+            .iter()
+            .any(|r| r.flags.contains("--train-layers 2")),
+        "{verdict:?}"
+    );
+    assert!(verdict.evidence["val_loss_rise"].as_f64().unwrap() > 0.05);
+}
+
+#[test]
+fn underfitting_with_a_tiny_learning_rate_and_heavy_decay() {
+    let s = Scenario::new();
+    let mut train_rows = labelled(reviews(&GOOD, 20, 0), "pos");
+    train_rows.extend(labelled(reviews(&BAD, 20, 0), "neg"));
+    let mut val_rows = labelled(reviews(&GOOD, 6, 1), "pos");
+    val_rows.extend(labelled(reviews(&BAD, 6, 1), "neg"));
+    let result = s.run(&train_rows, &val_rows, |c| {
+        c.epochs = 4;
+        c.train_layers = TrainLayers::Top(0);
+        c.lr = 1e-7;
+        c.head_lr = 1e-7;
+        c.weight_decay = 1.0;
+    });
+    assert_eq!(
+        kinds(&result),
+        [VerdictKind::Underfitting],
+        "{}",
+        result.diagnosis
+    );
+    let verdict = &result.diagnosis.verdicts[0];
+    assert!(verdict.remedies[0].flags.starts_with("--lr"), "{verdict:?}");
+    assert!(verdict.evidence["prior_loss"].as_f64().unwrap() > 0.69);
+}
+
+#[test]
+fn imbalance_bias_at_one_to_thirty_without_remedy() {
+    let s = Scenario::new();
+    let mut train_rows = labelled(reviews(&GOOD, 60, 0), "pos");
+    train_rows.extend(labelled(reviews(&BAD, 2, 0), "neg"));
+    let mut val_rows = labelled(reviews(&GOOD, 30, 1), "pos");
+    val_rows.extend(labelled(reviews(&BAD, 4, 1), "neg"));
+    let result = s.run(&train_rows, &val_rows, |c| {
+        c.epochs = 3;
+        c.train_layers = TrainLayers::Top(1);
+    });
+    assert!(
+        result.diagnosis.has(VerdictKind::ImbalanceBias),
+        "{}",
+        result.diagnosis
+    );
+    let verdict = result
+        .diagnosis
+        .verdicts
+        .iter()
+        .find(|v| v.kind == VerdictKind::ImbalanceBias)
+        .unwrap();
+    assert_eq!(verdict.evidence["minority_class"], "neg");
+    assert!(verdict.evidence["imbalance_ratio"].as_f64().unwrap() >= 30.0);
+}
+
+#[test]
+fn a_good_fit_is_called_a_good_fit() {
+    let s = Scenario::new();
+    let mut train_rows = labelled(reviews(&GOOD, 40, 0), "pos");
+    train_rows.extend(labelled(reviews(&BAD, 40, 0), "neg"));
+    let mut val_rows = labelled(reviews(&GOOD, 10, 3), "pos");
+    val_rows.extend(labelled(reviews(&BAD, 10, 3), "neg"));
+    let result = s.run(&train_rows, &val_rows, |c| {
+        c.epochs = 8;
+        c.train_layers = TrainLayers::Top(1);
+        c.lr = 1e-3;
+        c.head_lr = 1e-2;
+        c.label_smoothing = 0.2;
+    });
+    assert_eq!(
+        kinds(&result),
+        [VerdictKind::GoodFit],
+        "{}",
+        result.diagnosis
+    );
+    assert!(
+        result.val.f1_macro >= 0.85,
+        "it learned: {}",
+        result.val.f1_macro
+    );
+}

@@ -112,6 +112,17 @@ fn train_then_predict_then_eval() {
         config.contains("train_layers = \"all\"") && config.contains("pooling = \"pooler\""),
         "{config}"
     );
+    assert!(
+        stdout.contains("diagnosis:") && out.join("report.html").is_file(),
+        "{stdout}"
+    );
+    let diagnosis: Value =
+        serde_json::from_slice(&ok(&["diagnose", out_s, "--json"]).stdout).unwrap();
+    assert!(!diagnosis["verdicts"].as_array().unwrap().is_empty());
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("diagnosis.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved, diagnosis);
     let hf_config: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("model/config.json")).unwrap())
             .unwrap();

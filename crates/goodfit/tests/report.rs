@@ -472,6 +472,32 @@ fn drawn_per_svg(dom: &str) -> Vec<(usize, usize)> {
     result
 }
 
+/// Lines of Chromium's log that report a script error or any console message from the page
+/// (the report has no scripts, so any is a problem) or a resource that failed to load.
+fn console_problems(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("Uncaught")
+                || (l.contains("CONSOLE") && l.contains("report.html"))
+                || l.contains("Failed to load resource")
+        })
+        .collect()
+}
+
+#[test]
+fn the_browser_checks_tell_data_from_axes_and_catch_console_errors() {
+    let dom = r##"<svg><line x1="0" y1="0" x2="9" y2="0" stroke="#8A8A8A"></line>
+        <rect x="0" y="0" width="500" height="300" fill="#FFFFFF"></rect></svg>
+        <svg><rect x="1" y="2" width="0" height="5" fill="#4E79A7"></rect>
+        <polyline points="3,4 3,4" stroke="#F28E2B"></polyline></svg>
+        <svg><polyline fill="none" points="1,2 5,6" stroke="#4E79A7"></polyline></svg>"##;
+    assert_eq!(drawn_per_svg(dom), [(2, 0), (0, 0), (1, 1)]);
+    let log = "[1:1:1129/184018.076045:WARNING:ui/base/idle/idle_linux.cc:111] None of the known\n\
+               [1:1:1129/184018.577431:INFO:CONSOLE:2927] \"Uncaught ReferenceError: f is not \
+               defined\", source: file:///tmp/x/report.html (2927)";
+    assert_eq!(console_problems(log).len(), 1);
+}
+
 #[test]
 fn the_report_loads_in_a_headless_browser_with_every_chart_drawn() {
     let Some(binary) = find_chromium() else {
@@ -489,14 +515,7 @@ fn the_report_loads_in_a_headless_browser_with_every_chart_drawn() {
     let svgs_in_file = fs::read_to_string(&page).unwrap().matches("<svg").count();
 
     let (dom, log) = chromium(&binary, &page, &["--dump-dom".to_string()]);
-    let problems: Vec<&str> = log
-        .lines()
-        .filter(|l| {
-            l.contains("Uncaught")
-                || (l.contains("CONSOLE") && l.contains("report.html"))
-                || l.contains("Failed to load resource")
-        })
-        .collect();
+    let problems = console_problems(&log);
     assert!(
         problems.is_empty(),
         "console errors:\n{}",
@@ -538,12 +557,4 @@ fn the_report_loads_in_a_headless_browser_with_every_chart_drawn() {
         shot.display(),
         started.elapsed().as_secs_f64()
     );
-}
-
-// TEMPORARY: renders GOODFIT_REPORT_DIR for design review.
-#[test]
-#[ignore]
-fn tmp_render_dir() {
-    let dir = std::env::var("GOODFIT_REPORT_DIR").unwrap();
-    write_report(Path::new(&dir)).unwrap();
 }

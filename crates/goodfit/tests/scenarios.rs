@@ -70,7 +70,7 @@ impl Scenario {
     }
 }
 
-fn labelled<'a>(texts: Vec<String>, label: &'a str) -> Vec<(String, &'a str)> {
+fn labelled(texts: Vec<String>, label: &str) -> Vec<(String, &str)> {
     texts.into_iter().map(|t| (t, label)).collect()
 }
 

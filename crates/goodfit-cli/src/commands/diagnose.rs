@@ -19,9 +19,10 @@ pub struct DiagnoseArgs {
 }
 
 /// Runs `goodfit diagnose`: diagnoses the run again from its files and rewrites its
-/// `diagnosis.json`.
+/// `diagnosis.json` and `report.html`.
 pub fn run(args: &DiagnoseArgs) -> Result<()> {
     let diagnosis = diagnose_run(&args.run)?;
+    goodfit::report::write_report(&args.run)?;
     if args.json {
         print(&to_json(&diagnosis)?)
     } else {

@@ -216,5 +216,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         text += &format!("\ntest (loss {loss:.4}):\n{}", text_report(test));
     }
     text += &format!("\ndiagnosis:\n{}", result.diagnosis);
+    text += &format!(
+        "\nreport: {}\n",
+        result.out.join(goodfit::report::REPORT_FILE).display()
+    );
     print(&text)
 }

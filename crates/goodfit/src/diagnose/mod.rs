@@ -30,7 +30,7 @@ pub fn diagnose(facts: &RunFacts) -> Diagnosis {
     .into_iter()
     .flatten()
     .collect();
-    verdicts.sort_by(|a, b| b.severity.cmp(&a.severity));
+    verdicts.sort_by_key(|v| std::cmp::Reverse(v.severity));
     if verdicts.is_empty() {
         let mut evidence = Map::new();
         let last = facts.history.last();

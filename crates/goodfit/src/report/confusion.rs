@@ -6,13 +6,16 @@ use super::format::{esc, num, pct};
 use super::html::figure;
 use super::run::SetMetrics;
 
-/// A wide figure with the two heatmaps of `metrics` (`set` names it: "validation",
+/// Cell values of a heatmap, row by row (`None`: undefined).
+type Grid = Vec<Vec<Option<f64>>>;
+
+/// A figure with the two heatmaps of `metrics` (`set` names it: "validation",
 /// "test"), or `None` without a usable matrix.
 pub fn figure_for(set: &str, metrics: &SetMetrics) -> Option<String> {
     let matrix = metrics.confusion.as_ref()?;
     let labels = &metrics.labels;
     let n = labels.len();
-    let shares: Vec<Vec<Option<f64>>> = matrix
+    let shares: Grid = matrix
         .iter()
         .map(|row| {
             let total: f64 = row.iter().sum();
@@ -21,28 +24,25 @@ pub fn figure_for(set: &str, metrics: &SetMetrics) -> Option<String> {
                 .collect()
         })
         .collect();
-    let counts: Vec<Vec<Option<f64>>> = matrix
+    let counts: Grid = matrix
         .iter()
         .map(|row| row.iter().map(|c| Some(*c)).collect())
         .collect();
     // Small matrices share a row with the other set's; large ones take the page's width.
     let wide = n > 6;
     let (width, height) = if wide {
-        (1000, (200 + 34 * n as u32).clamp(300, 720))
+        (1000, (34 * n).saturating_add(200).clamp(300, 720) as u32)
     } else {
-        (500, 150 + 40 * n as u32)
+        (500, 150 + 40 * n as u32) // n ≤ 6
     };
     let title = format!("Confusion matrices, {set}");
     let svg = charts::svg(width, height, &title, |root| {
         let halves = root.split_evenly((1, 2));
-        let panels: [(&str, &Vec<Vec<Option<f64>>>, fn(f64) -> String); 2] = [
-            ("counts", &counts, num),
-            ("share of each true class", &shares, |v| pct(Some(v))),
-        ];
-        for ((name, values, text), area) in panels.iter().zip(&halves) {
-            let area = area.titled(name, charts::font(13.5))?;
-            heatmap(&area, labels, values, *text)?;
-        }
+        let share = |v: f64| pct(Some(v));
+        let counts_area = halves[0].titled("counts", charts::font(13.5))?;
+        heatmap(&counts_area, labels, &counts, &num)?;
+        let shares_area = halves[1].titled("share of each true class", charts::font(13.5))?;
+        heatmap(&shares_area, labels, &shares, &share)?;
         Ok(())
     });
     let total: f64 = matrix.iter().flatten().sum();
@@ -63,12 +63,16 @@ fn heatmap(
     area: &charts::Area,
     labels: &[String],
     values: &[Vec<Option<f64>>],
-    text: fn(f64) -> String,
+    text: &dyn Fn(f64) -> String,
 ) -> charts::Drawing {
     let n = labels.len();
     // Row 0 at the top: the y axis counts upwards, so rows are laid out reversed.
     let reversed: Vec<String> = labels.iter().rev().cloned().collect();
-    let max_chars = if n <= 4 { 16 } else { 10 };
+    let max_chars = match n {
+        0..=2 => 14,
+        3..=6 => 9,
+        _ => 10,
+    };
     let x = Axis::categories(labels, max_chars, "predicted");
     let y = Axis::categories(&reversed, max_chars, "true");
     let max = values

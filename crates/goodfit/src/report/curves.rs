@@ -15,8 +15,11 @@ pub fn section(run: &Run) -> String {
     grid(&figures)
 }
 
+/// `(epoch, value)` points of one curve; `None` where the value is undefined.
+type Series = Vec<(f64, Option<f64>)>;
+
 /// `(epoch, value)` of one history field.
-fn series(run: &Run, key: &str) -> Vec<(f64, Option<f64>)> {
+fn series(run: &Run, key: &str) -> Series {
     run.history
         .iter()
         .map(|e| (e.epoch(), e.get(key)))
@@ -135,7 +138,7 @@ fn watched_metrics(run: &Run) -> Vec<String> {
 
 fn metrics_figure(run: &Run) -> String {
     let keys = watched_metrics(run);
-    let lines: Vec<(String, Vec<(f64, Option<f64>)>, Vec<(f64, Option<f64>)>)> = keys
+    let lines: Vec<(String, Series, Series)> = keys
         .iter()
         .map(|k| {
             (
@@ -204,7 +207,7 @@ fn regularisation_figure(run: &Run) -> Option<String> {
     if !(l1 > 0.0 || decay > 0.0) {
         return None;
     }
-    let mut panels: Vec<(String, Vec<(f64, Option<f64>)>, usize)> = vec![(
+    let mut panels: Vec<(String, Series, usize)> = vec![(
         "Empirical risk R(θ): training loss".to_string(),
         series(run, "train_loss"),
         1,

@@ -1,6 +1,7 @@
 //! The "Training data" section from `data.json` (`goodfit inspect --json`): how the classes
 //! are split, how long the texts are, and what inspect warned about.
 
+use plotters::style::RGBColor;
 use serde_json::Value;
 
 use super::charts::{self, Axis, Key, BLUE, ORANGE};
@@ -81,8 +82,11 @@ pub fn section(run: &Run) -> Option<String> {
     Some(html)
 }
 
+/// A class of the data: `(label, count, share)`.
+type Class = (String, f64, f64);
+
 /// `(label, count, share)` of each class in a `classes` array.
-fn classes(value: Option<&Value>) -> Vec<(String, f64, f64)> {
+fn classes(value: Option<&Value>) -> Vec<Class> {
     let Some(items) = value.and_then(Value::as_array) else {
         return Vec::new();
     };
@@ -107,17 +111,16 @@ fn classes(value: Option<&Value>) -> Vec<(String, f64, f64)> {
         .collect()
 }
 
-fn distribution_figure(train: &[(String, f64, f64)], test: &[(String, f64, f64)]) -> String {
+fn distribution_figure(train: &[Class], test: &[Class]) -> String {
     let mut labels: Vec<String> = train.iter().map(|c| c.0.clone()).collect();
     for (label, _, _) in test {
         if !labels.contains(label) {
             labels.push(label.clone());
         }
     }
-    let share_of = |set: &[(String, f64, f64)], label: &str| {
-        set.iter().find(|c| c.0 == label).map(|c| (c.1, c.2))
-    };
-    let sets: Vec<(&str, &[(String, f64, f64)], _)> = if test.is_empty() {
+    let share_of =
+        |set: &[Class], label: &str| set.iter().find(|c| c.0 == label).map(|c| (c.1, c.2));
+    let sets: Vec<(&str, &[Class], RGBColor)> = if test.is_empty() {
         vec![("training", train, BLUE)]
     } else {
         vec![("training", train, BLUE), ("test", test, ORANGE)]

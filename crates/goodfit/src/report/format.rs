@@ -36,7 +36,7 @@ pub fn num(x: f64) -> String {
     if (1e3..1e12).contains(&magnitude) {
         return group_thousands(x.round() as i64);
     }
-    if magnitude < 1e-3 || magnitude >= 1e12 {
+    if !(1e-3..1e12).contains(&magnitude) {
         // `{:.3e}` gives `7.430e-5`: drop the zeros of the mantissa.
         let text = format!("{x:.3e}");
         return match text.split_once('e') {

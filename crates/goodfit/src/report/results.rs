@@ -3,7 +3,7 @@
 
 use super::charts::{self, Axis, Key, BLUE, GREEN, ORANGE};
 use super::confusion;
-use super::format::{esc, metric_name, num, opt_num};
+use super::format::{esc, metric_name, opt_num};
 use super::html::{figure, grid, table};
 use super::run::{Run, SetMetrics};
 use crate::metrics::SCALAR_METRICS;

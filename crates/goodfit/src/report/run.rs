@@ -335,7 +335,8 @@ fn read_config(path: &Path) -> Result<toml::Table> {
         // The parser knows the byte span; people want a line number.
         let pos = match e.span() {
             Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() as u64 + 1;
+                let before = text.get(..span.start).unwrap_or(&text);
+                let line = before.matches('\n').count() as u64 + 1;
                 Position::line(path, line)
             }
             None => Position::file(path),

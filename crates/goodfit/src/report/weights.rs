@@ -125,7 +125,7 @@ fn drift_figure(layers: &[Layer]) -> Option<String> {
     let y = Axis::categories(&names, 22, "");
     let top = layers.iter().filter_map(|l| l.drift).fold(0.0f64, f64::max);
     let x = Axis::values([0.0, top * 1.18], true, "drift from the starting weights");
-    let height = (90 + 26 * n as u32).clamp(240, 720);
+    let height = (26 * n).saturating_add(90).clamp(240, 720) as u32;
     let svg = charts::svg(500, height, "Weight drift per layer", |root| {
         let mut chart = charts::plane(root, &x, &y)?;
         let mut rects = Vec::new();
@@ -161,10 +161,17 @@ fn drift_figure(layers: &[Layer]) -> Option<String> {
 /// Lines: each trainable layer's update size per epoch relative to its weights, on a
 /// log scale when they span more than a factor of 30.
 fn update_figure(layers: &[Layer]) -> Option<String> {
-    let moving: Vec<&Layer> = layers
+    // Frozen layers are written with ratios of 0 every epoch: leave them out, unless no
+    // layer is marked trainable (then every layer that moved at all).
+    let moved = |l: &&Layer| l.update_ratio.iter().flatten().any(|v| *v > 0.0);
+    let mut moving: Vec<&Layer> = layers
         .iter()
-        .filter(|l| l.update_ratio.iter().any(Option::is_some))
+        .filter(|l| l.trainable)
+        .filter(moved)
         .collect();
+    if moving.is_empty() {
+        moving = layers.iter().filter(moved).collect();
+    }
     if moving.is_empty() {
         return None;
     }
@@ -174,9 +181,11 @@ fn update_figure(layers: &[Layer]) -> Option<String> {
         .collect();
     let (lo, hi) = values
         .iter()
+        .filter(|v| **v > 0.0)
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(*v), b.max(*v))
         });
+    // A log scale once the ratios span more than a factor of 30 (zeros are then left out).
     let log = lo > 0.0 && hi / lo > 30.0;
     let transform = |v: f64| if log { v.log10() } else { v };
     let epochs = moving
@@ -301,10 +310,9 @@ fn histograms_figure(layers: &[Layer]) -> Option<String> {
             let x = Axis::values(edges.iter().copied(), false, "");
             let y = Axis::values(counts.iter().copied(), true, "");
             let mut chart = charts::plane(&area, &x, &y)?;
-            let color = if layer.trainable { BLUE } else { MUTED };
-            // Frozen layers in grey, but still a colour the eye reads as data.
+            // Frozen layers in a quieter teal rather than grey: still data, not axes.
             let color = if layer.trainable {
-                color
+                BLUE
             } else {
                 charts::series_color(4)
             };

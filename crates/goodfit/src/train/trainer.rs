@@ -177,6 +177,7 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
     for flag in &weights.flags {
         observer.message(flag);
     }
+    crate::report::write_report(&out)?;
     Ok(RunResult {
         diagnosis,
         ..result
@@ -693,6 +694,8 @@ fn prepare_run_dir(out: &Path, config: &TrainConfig, resume: bool) -> Result<()>
         DATA_FILE,
         WEIGHTS_FILE,
         crate::diagnose::DIAGNOSIS_FILE,
+        crate::report::REPORT_FILE,
+        "learning_curve.json",
     ] {
         let path = out.join(file);
         if path.exists() {

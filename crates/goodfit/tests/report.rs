@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use goodfit::report::write_report;
+use goodfit::report::{learning_curve_svg, write_report};
 use goodfit::Error;
 use serde_json::{json, Value};
 
@@ -57,6 +57,7 @@ fn the_full_run_has_every_section_and_chart() {
         [
             "diagnosis",
             "curves",
+            "learning",
             "results",
             "probabilities",
             "data",
@@ -64,10 +65,10 @@ fn the_full_run_has_every_section_and_chart() {
             "settings"
         ]
     );
-    // Class distribution, loss, metrics, regularisation, 2 confusion, 2 per-class, 2 PR,
-    // 2 reliability, drift, update ratio, histograms.
+    // Class distribution, loss, metrics, regularisation, learning curve, 2 confusion,
+    // 2 per-class, 2 PR, 2 reliability, drift, update ratio, histograms.
     let charts = html.matches("<svg").count();
-    assert!(charts >= 15, "{charts} charts");
+    assert!(charts >= 16, "{charts} charts");
     assert_eq!(charts, html.matches("</svg>").count());
     assert_eq!(
         html.matches("<figure").count(),
@@ -171,6 +172,69 @@ fn a_broken_optional_file_is_a_notice_not_a_failure() {
     assert!(html.contains("weights.json: not valid JSON"));
     assert!(html.contains("predictions_test.json: y_true[1] is not a class index below 2"));
     assert!(html.contains("Precision-recall, validation"));
+}
+
+#[test]
+fn a_learning_curve_adds_its_section_and_one_chart() {
+    let without = copy_fixture(Some(&REQUIRED));
+    let bare = fs::read_to_string(write_report(without.path()).unwrap()).unwrap();
+    let with = copy_fixture(Some(&[
+        REQUIRED[0],
+        REQUIRED[1],
+        REQUIRED[2],
+        "learning_curve.json",
+    ]));
+    let html = fs::read_to_string(write_report(with.path()).unwrap()).unwrap();
+    assert_eq!(
+        sections(&html),
+        ["curves", "learning", "results", "settings"]
+    );
+    assert_eq!(
+        html.matches("<svg").count(),
+        bare.matches("<svg").count() + 1
+    );
+    for expected in [
+        "<h2>Learning curve</h2>",
+        "aria-label=\"Learning curve: macro-F1 by training set size\"",
+        "training rows",
+        // The conclusion, as a sentence.
+        "The validation curve has flattened (+0.003 f1_macro",
+        "<td class=\"n\">3,600</td>",
+    ] {
+        assert!(html.contains(expected), "missing {expected:?}");
+    }
+
+    // An unusable file is a notice in its section.
+    fs::write(with.path().join("learning_curve.json"), "{\"points\": 3}").unwrap();
+    let html = fs::read_to_string(write_report(with.path()).unwrap()).unwrap();
+    assert!(html.contains("learning_curve.json: no &#39;points&#39; array"));
+    assert_eq!(html.matches("<svg").count(), bare.matches("<svg").count());
+    fs::write(with.path().join("learning_curve.json"), "{").unwrap();
+    let html = fs::read_to_string(write_report(with.path()).unwrap()).unwrap();
+    assert!(html.contains("learning_curve.json: not valid JSON"));
+}
+
+#[test]
+fn learning_curve_svg_draws_both_lines_with_markers() {
+    let curve = json!({
+        "metric": "accuracy",
+        "points": [
+            {"fraction": 0.25, "rows": 250, "train_score": 0.95, "val_score": 0.70, "val_loss": 0.6, "seconds": 1.0},
+            {"fraction": 0.5, "rows": 500, "train_score": 0.92, "val_score": 0.76, "val_loss": 0.5, "seconds": 2.0},
+            {"fraction": 1.0, "rows": 1000, "train_score": null, "val_score": 0.80, "val_loss": 0.45, "seconds": 4.0}
+        ],
+        "final_slope": 0.008, "gap_trend": null, "more_data_helps": true,
+        "conclusion": "more data is likely to help"
+    });
+    let svg = learning_curve_svg(&curve).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(svg.contains("accuracy") && svg.contains("training rows"));
+    // Validation: one solid line in blue; training: a dashed line in orange; dots at the
+    // 3 + 2 defined points (each a filled and an outlined circle).
+    assert!(svg.contains("<polyline") && svg.contains("#4E79A7"));
+    assert!(svg.contains("#F28E2B"));
+    assert_eq!(svg.matches("<circle").count(), 2 * (3 + 2));
+    assert!(learning_curve_svg(&json!({"metric": "accuracy"})).is_err());
 }
 
 /// Writes a three-class run whose labels need escaping, with undefined values, a monitored

@@ -104,9 +104,10 @@ pub fn overfitting(facts: &RunFacts) -> Option<Verdict> {
     evidence.insert(format!("gap_{metric}_last"), json!(gap_last));
     let summary = if loss_turned {
         format!(
-            "validation loss was lowest at epoch {} ({v_min:.4}) and rose {:.0}% to {v_last:.4} while training loss kept falling; the train−validation {metric} gap is {gap_last:.3}",
+            "validation loss was lowest at epoch {} ({v_min:.4}) and rose {:.0}% to {v_last:.4} while training loss kept falling; the train−validation {metric} gap is {gap_last:.3}{}",
             best + 1,
-            rise * 100.0
+            rise * 100.0,
+            if facts.best_epoch == Some(best + 1) { format!(" (the weights of epoch {} were kept)", best + 1) } else { String::new() }
         )
     } else {
         format!("the train−validation {metric} gap grew from {gap_first:.3} to {gap_last:.3}")

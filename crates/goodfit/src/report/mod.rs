@@ -8,7 +8,8 @@
 //! - optional, each adding a section: `diagnosis.json` (verdicts and remedies), `data.json`
 //!   (`goodfit inspect --json` of the training data), `weights.json` (per-layer statistics)
 //!   and `predictions_val.json` / `predictions_test.json` (probabilities, for
-//!   precision-recall curves and reliability diagrams).
+//!   precision-recall curves and reliability diagrams), and `learning_curve.json` (the
+//!   scores of `goodfit learning-curve` against the training set size).
 //!
 //! An optional file that is present but unusable shows a notice in its section rather than
 //! stopping the report: the rest of the run is still worth seeing.
@@ -19,6 +20,7 @@ mod curves;
 mod dataset;
 mod format;
 mod html;
+mod learning;
 mod probability;
 mod results;
 mod run;
@@ -29,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Result;
 use html::Section;
+pub use learning::learning_curve_svg;
 
 /// The report's file name inside the run folder.
 pub const REPORT_FILE: &str = "report.html";
@@ -56,6 +59,7 @@ pub fn render(run_dir: &Path) -> Result<String> {
     };
     add("diagnosis", "Diagnosis", verdicts::section(&run));
     add("curves", "Training curves", Some(curves::section(&run)));
+    add("learning", "Learning curve", learning::section(&run));
     add("results", "Results", results::section(&run));
     add("probabilities", "Probabilities", probability::section(&run));
     add("data", "Training data", dataset::section(&run));

@@ -34,6 +34,8 @@ pub struct Run {
     pub predictions_val: Optional<Predictions>,
     /// `predictions_test.json`.
     pub predictions_test: Optional<Predictions>,
+    /// `learning_curve.json` (`goodfit learning-curve`).
+    pub learning_curve: Optional<Value>,
 }
 
 /// An optional file: absent, read, or present but unusable (its section then says why
@@ -165,6 +167,7 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         weights: optional_json(&dir.join("weights.json"), Ok),
         predictions_val: optional_json(&dir.join("predictions_val.json"), predictions),
         predictions_test: optional_json(&dir.join("predictions_test.json"), predictions),
+        learning_curve: optional_json(&dir.join("learning_curve.json"), Ok),
     })
 }
 

@@ -58,3 +58,60 @@ fn minilm_learns_fine_food_reviews() {
         result.val_loss
     );
 }
+
+/// A reader of the first `n` lines of an example file into `path`.
+fn first_lines(from: &str, n: usize, skip: usize, path: &Path) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/fine_foods")
+        .join(from);
+    let text: String = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .skip(skip)
+        .take(n)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn minilm_overfits_when_asked_to_and_the_diagnosis_says_so() {
+    let Some(model) = common::real_model() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (train_path, val_path) = (dir.path().join("train.jsonl"), dir.path().join("val.jsonl"));
+    first_lines("train.jsonl", 200, 1000, &train_path);
+    first_lines("test.jsonl", 120, 0, &val_path);
+    // Every layer, no regularisation, a constant high learning rate, no early stopping.
+    let config = TrainConfig {
+        model: model.to_string_lossy().into_owned(),
+        train: train_path,
+        val: Some(val_path),
+        out: dir.path().join("run"),
+        epochs: 5,
+        train_layers: TrainLayers::All,
+        max_len: 64,
+        lr: 2e-4,
+        head_lr: 2e-3,
+        weight_decay: 0.0,
+        dropout: Some(0.0),
+        patience: 0,
+        warmup: "0".parse().unwrap(),
+        schedule: "constant".parse().unwrap(),
+        quiet: true,
+        ..TrainConfig::default()
+    };
+    let result = train(&config, false, &Silent).unwrap();
+    let overfitting = result
+        .diagnosis
+        .verdicts
+        .iter()
+        .find(|v| v.kind == goodfit::diagnose::VerdictKind::Overfitting);
+    assert!(overfitting.is_some(), "{}", result.diagnosis);
+    assert!(
+        result.best_epoch.unwrap() < 5,
+        "an earlier epoch's weights were kept"
+    );
+    assert!(dir.path().join("run/report.html").is_file());
+}

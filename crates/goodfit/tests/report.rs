@@ -243,26 +243,7 @@ fn three_class_run(dir: &Path) {
     let labels = ["<b>&\"x\"", "neutral", "o'neg"];
     let metrics = |scale: f64| {
         let mut m = serde_json::Map::new();
-        for key in [
-            "accuracy",
-            "balanced_accuracy",
-            "precision_macro",
-            "recall_macro",
-            "f1_macro",
-            "precision_weighted",
-            "recall_weighted",
-            "f1_weighted",
-            "precision_micro",
-            "recall_micro",
-            "f1_micro",
-            "mcc",
-            "cohen_kappa",
-            "geometric_mean",
-            "average_precision",
-            "log_loss",
-            "brier",
-            "ece",
-        ] {
+        for key in goodfit::metrics::SCALAR_METRICS {
             m.insert(key.into(), json!(0.6 * scale));
         }
         m.insert("roc_auc".into(), Value::Null);

@@ -43,14 +43,14 @@ impl Bars {
         if self.quiet {
             return;
         }
+        // Clear the previous bar before drawing the next, so finished bars leave no lines.
+        self.finish();
         let bar = ProgressBar::new(len as u64);
         if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(message);
-        if let Some(old) = self.bar.replace(Some(bar)) {
-            old.finish_and_clear();
-        }
+        self.bar.replace(Some(bar));
     }
 
     fn finish(&self) {

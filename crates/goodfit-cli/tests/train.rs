@@ -283,3 +283,40 @@ fn a_failed_run_leaves_no_model_behind() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the weights"));
     assert!(!out.join("model").exists());
 }
+
+#[test]
+fn learning_curve_writes_its_table_json_and_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train) = setup(dir.path());
+    let out = dir.path().join("curve");
+    let output = ok(&[
+        "learning-curve",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+        "--val",
+        train.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--train-layers",
+        "0",
+        "--epochs",
+        "2",
+        "--fractions",
+        "0.5,1",
+        "--quiet",
+    ]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("100%") && stdout.contains("val f1_macro"),
+        "{stdout}"
+    );
+    let curve: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("learning_curve.json")).unwrap())
+            .unwrap();
+    assert_eq!(curve["points"].as_array().unwrap().len(), 2);
+    assert!(std::fs::read_to_string(out.join("learning_curve.svg"))
+        .unwrap()
+        .contains("<svg"));
+}

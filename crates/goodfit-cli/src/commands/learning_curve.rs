@@ -22,7 +22,8 @@ pub struct LearningCurveArgs {
     train: TrainArgs,
 }
 
-/// Runs `goodfit learning-curve`; writes `learning_curve.json` into the `--out` folder.
+/// Runs `goodfit learning-curve`; writes `learning_curve.json` and `learning_curve.svg` into
+/// the `--out` folder (a run folder's report then shows the curve too).
 pub fn run(args: &LearningCurveArgs) -> Result<()> {
     let config = resolve(&args.train)?;
     let bars = Bars::new(config.quiet);
@@ -30,6 +31,9 @@ pub fn run(args: &LearningCurveArgs) -> Result<()> {
     std::fs::create_dir_all(&config.out)?;
     let json = to_json(&curve)?;
     write_atomic(&config.out.join("learning_curve.json"), json.as_bytes())?;
+    // The same chart the run report shows, on its own.
+    let svg = goodfit::report::learning_curve_svg(&serde_json::to_value(&curve)?)?;
+    write_atomic(&config.out.join("learning_curve.svg"), svg.as_bytes())?;
     if args.json {
         return print(&json);
     }

@@ -195,3 +195,67 @@ fn a_good_fit_is_called_a_good_fit() {
         result.val.f1_macro
     );
 }
+
+#[test]
+fn imbalance_remedies_are_offered_and_each_one_trains() {
+    let s = Scenario::new();
+    let mut train_rows = labelled(reviews(&GOOD, 60, 0), "pos");
+    train_rows.extend(labelled(reviews(&BAD, 4, 0), "neg"));
+    let mut val_rows = labelled(reviews(&GOOD, 30, 1), "pos");
+    val_rows.extend(labelled(reviews(&BAD, 6, 1), "neg"));
+    let plain = s.run(&train_rows, &val_rows, |c| {
+        c.epochs = 3;
+        c.train_layers = TrainLayers::Top(1);
+    });
+    let verdict = plain
+        .diagnosis
+        .verdicts
+        .iter()
+        .find(|v| v.kind == VerdictKind::ImbalanceBias);
+    let flags: Vec<&str> = verdict
+        .expect("biased without a remedy")
+        .remedies
+        .iter()
+        .map(|r| r.flags.as_str())
+        .collect();
+    assert_eq!(
+        flags[..2],
+        ["--class-weight balanced", "--sampler balanced"],
+        "{flags:?}"
+    );
+    // Every remedy runs, and with class weights and a balanced sampler together the
+    // minority class is no longer ignored.
+    for (class_weight, loss, sampler) in [
+        ("balanced", "ce", "random"),
+        ("none", "focal", "random"),
+        ("none", "logit-adjusted", "random"),
+        ("sqrt", "ce", "sqrt"),
+        ("effective:0.99", "ce", "random"),
+    ] {
+        let result = s.run(&train_rows, &val_rows, |c| {
+            c.epochs = 3;
+            c.train_layers = TrainLayers::Top(1);
+            c.class_weight = class_weight.parse().unwrap();
+            c.loss = loss.parse().unwrap();
+            c.sampler = sampler.parse().unwrap();
+        });
+        assert!(
+            result.val_loss.is_finite(),
+            "{class_weight} {loss} {sampler}"
+        );
+    }
+    let remedied = s.run(&train_rows, &val_rows, |c| {
+        c.epochs = 6;
+        c.train_layers = TrainLayers::Top(1);
+        c.lr = 1e-3;
+        c.head_lr = 1e-2;
+        c.class_weight = "balanced".parse().unwrap();
+        c.sampler = "balanced".parse().unwrap();
+    });
+    let minority_recall = remedied.val.per_class[0].recall;
+    let plain_recall = plain.val.per_class[0].recall;
+    assert!(
+        minority_recall > plain_recall,
+        "minority recall {plain_recall} → {minority_recall}"
+    );
+}

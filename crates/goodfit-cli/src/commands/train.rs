@@ -107,6 +107,26 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     label_smoothing: Option<f64>,
+    /// Class weights in the loss: none, balanced, sqrt or effective:BETA [default: none].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class_weight: Option<String>,
+    /// The loss: ce, focal or logit-adjusted [default: ce].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loss: Option<String>,
+    /// γ of the focal loss [default: 2].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    focal_gamma: Option<f64>,
+    /// τ of the logit-adjusted loss [default: 1].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logit_tau: Option<f64>,
+    /// How each epoch's rows are drawn: random, balanced or sqrt [default: random].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sampler: Option<String>,
     /// Epochs without improvement before stopping; 0 never stops [default: 2].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]

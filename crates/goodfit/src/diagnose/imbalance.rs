@@ -2,6 +2,8 @@
 
 use serde_json::{json, Map};
 
+use crate::train::imbalance::{ClassWeight, LossKind, Sampler};
+
 use super::facts::RunFacts;
 use super::verdict::{Remedy, Severity, Verdict, VerdictKind};
 
@@ -71,16 +73,43 @@ pub fn imbalance_bias(facts: &RunFacts) -> Option<Verdict> {
         predicted_share * 100.0,
         true_share * 100.0
     );
-    let remedies = vec![
-        Remedy {
-            flags: "--monitor val_balanced_accuracy".into(),
-            why: "choose the epoch by a score that weighs every class equally".into(),
-        },
-        Remedy {
-            flags: "--monitor val_f1_macro --patience 3".into(),
-            why: "minority recall often improves in later epochs".into(),
-        },
-    ];
+    let c = &facts.config;
+    let mut remedies = Vec::new();
+    let mut add = |flags: &str, why: &str| {
+        remedies.push(Remedy {
+            flags: flags.into(),
+            why: why.into(),
+        })
+    };
+    if c.class_weight == ClassWeight::None {
+        add(
+            "--class-weight balanced",
+            "weigh each class's errors by n / (k · n_c), as scikit-learn's balanced weights do",
+        );
+    }
+    if c.sampler == Sampler::Random {
+        add(
+            "--sampler balanced",
+            "draw mini-batches with every class equally likely",
+        );
+    }
+    match c.loss {
+        LossKind::CrossEntropy => {
+            add(
+                "--loss focal --focal-gamma 2",
+                "focus the loss on the examples the model still gets wrong",
+            );
+            add(
+                "--loss logit-adjusted",
+                "train against the class prior so that frequent classes win no free margin",
+            );
+        }
+        LossKind::Focal | LossKind::LogitAdjusted => {}
+    }
+    add(
+        "--monitor val_balanced_accuracy",
+        "choose the epoch by a score that weighs every class equally",
+    );
     Some(Verdict {
         kind: VerdictKind::ImbalanceBias,
         severity,

@@ -11,6 +11,7 @@ use crate::error::{Error, Position, Result};
 use crate::metrics::SCALAR_METRICS;
 use crate::model::{Pooling, TrainLayers};
 
+use super::imbalance::{ClassWeight, LossKind, Sampler};
 use super::schedule::{ScheduleKind, Warmup};
 
 /// A training run's configuration.
@@ -66,6 +67,19 @@ pub struct TrainConfig {
     pub grad_accum: usize,
     /// Label smoothing ε: the target puts 1 − ε on the true class and ε spread over all.
     pub label_smoothing: f64,
+    /// Class weights in the loss: `none`, `balanced`, `sqrt` or `effective:BETA`.
+    #[serde(with = "as_text")]
+    pub class_weight: ClassWeight,
+    /// The loss: `ce`, `focal` or `logit-adjusted`.
+    #[serde(with = "as_text")]
+    pub loss: LossKind,
+    /// Focal loss's γ (with `loss = "focal"`).
+    pub focal_gamma: f64,
+    /// τ of the logit-adjusted loss (with `loss = "logit-adjusted"`).
+    pub logit_tau: f64,
+    /// How each epoch's rows are drawn: `random`, `balanced` or `sqrt`.
+    #[serde(with = "as_text")]
+    pub sampler: Sampler,
     /// Epochs without improvement before stopping (0: never stop early).
     pub patience: usize,
     /// The smallest change that counts as an improvement.
@@ -114,6 +128,11 @@ impl Default for TrainConfig {
             grad_clip: 1.0,
             grad_accum: 1,
             label_smoothing: 0.0,
+            class_weight: ClassWeight::None,
+            loss: LossKind::CrossEntropy,
+            focal_gamma: 2.0,
+            logit_tau: 1.0,
+            sampler: Sampler::Random,
             patience: 2,
             min_delta: 0.0,
             monitor: "val_loss".into(),

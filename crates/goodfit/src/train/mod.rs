@@ -7,6 +7,7 @@ pub mod config;
 pub mod data;
 pub mod early_stopping;
 pub mod evaluate;
+pub mod imbalance;
 pub mod learning_curve;
 pub mod loss;
 pub mod observer;

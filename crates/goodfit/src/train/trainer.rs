@@ -28,7 +28,8 @@ use super::config::{monitor_direction, TrainConfig};
 use super::data::{fixed_sample, prepare, Examples, Prepared};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::{predict_logits, score, Scored};
-use super::loss::{cross_entropy, l1_penalty};
+use super::imbalance::{class_prior, ClassWeight, LossKind, Sampler};
+use super::loss::{classification_loss, l1_penalty, LossSpec};
 use super::observer::{Observer, Silent};
 use super::optimizer::{
     clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig, ParamGroup,
@@ -92,6 +93,7 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         data.val.len(),
         data.labels.len()
     ));
+    warn_unremedied_imbalance(&session.config, data, observer);
     let fitted = fit(
         &session,
         &data.train,
@@ -352,6 +354,22 @@ pub fn fit(
         .map(|(_, v)| v.as_tensor().clone())
         .collect();
 
+    let mut counts = vec![0usize; data.labels.len()];
+    for &t in &train.targets {
+        counts[t] += 1;
+    }
+    let loss_spec = LossSpec {
+        smoothing: config.label_smoothing,
+        class_weights: (config.class_weight != ClassWeight::None)
+            .then(|| config.class_weight.weights(&counts)),
+        focal_gamma: (config.loss == LossKind::Focal).then_some(config.focal_gamma),
+        logit_offsets: (config.loss == LossKind::LogitAdjusted).then(|| {
+            class_prior(&counts)
+                .iter()
+                .map(|p| config.logit_tau * p.ln())
+                .collect()
+        }),
+    };
     let batches_per_epoch = train.len().div_ceil(config.batch_size);
     let steps_per_epoch = batches_per_epoch.div_ceil(config.grad_accum);
     let schedule = LrSchedule::new(
@@ -405,7 +423,11 @@ pub fn fit(
         let epoch = state.epochs_done + 1;
         let epoch_start = Instant::now();
         let grouping = (config.group_by_length && cached.is_none()).then_some(lengths.as_slice());
-        let batches = epoch_batches(&all_rows, config.batch_size, config.seed, epoch, grouping);
+        let epoch_rows = match config.sampler {
+            Sampler::Random => all_rows.clone(),
+            sampler => sampler.epoch_rows(&train.targets, data.labels.len(), config.seed, epoch)?,
+        };
+        let batches = epoch_batches(&epoch_rows, config.batch_size, config.seed, epoch, grouping);
         observer.epoch_start(epoch, config.epochs, batches.len());
         let mut mode = Mode::train(ChaCha8Rng::seed_from_u64(
             config.seed.wrapping_mul(31).wrapping_add(epoch as u64),
@@ -428,7 +450,7 @@ pub fn fit(
                     classifier.forward(&batch.ids, &batch.mask, &mut mode)?
                 }
             };
-            let data_loss = cross_entropy(&logits, &targets, config.label_smoothing)?;
+            let data_loss = classification_loss(&logits, &targets, &loss_spec)?;
             let mut objective = data_loss.clone();
             if config.l1 > 0.0 {
                 if let Some(penalty) = l1_penalty(&decayed, config.l1)? {
@@ -786,3 +808,24 @@ fn write_data_summary(out: &Path, data: &Prepared) -> Result<()> {
     }
     write_json(&out.join(DATA_FILE), &summary)
 }
+
+/// Says so when the training data is clearly imbalanced and no remedy was asked for.
+fn warn_unremedied_imbalance(config: &TrainConfig, data: &Prepared, observer: &dyn Observer) {
+    let mut counts = vec![0usize; data.labels.len()];
+    for &t in &data.train.targets {
+        counts[t] += 1;
+    }
+    let ratio = *counts.iter().max().unwrap_or(&0) as f64
+        / (*counts.iter().min().unwrap_or(&0)).max(1) as f64;
+    let remedied = config.class_weight != ClassWeight::None
+        || config.loss != LossKind::CrossEntropy
+        || config.sampler != Sampler::Random;
+    if ratio > IMBALANCE_WARNING && !remedied {
+        observer.message(&format!(
+            "the training classes are imbalanced ({ratio:.1} : 1) and no remedy is set: consider --class-weight balanced, --sampler balanced or --loss focal"
+        ));
+    }
+}
+
+/// An imbalance ratio above this, with no remedy set, draws a warning.
+pub const IMBALANCE_WARNING: f64 = 3.0;

@@ -165,10 +165,7 @@ impl Sampler {
         seed: u64,
         epoch: usize,
     ) -> Result<Vec<usize>> {
-        let mut counts = vec![0usize; classes];
-        for &t in targets {
-            counts[t] += 1;
-        }
+        let counts = class_counts(targets, classes);
         let row_weight = |class: usize| -> f64 {
             let n = counts[class].max(1) as f64;
             match self {
@@ -189,6 +186,15 @@ impl Sampler {
             .map(|_| distribution.sample(&mut rng))
             .collect())
     }
+}
+
+/// Rows per class, for class indices below `classes`.
+pub fn class_counts(targets: &[usize], classes: usize) -> Vec<usize> {
+    let mut counts = vec![0usize; classes];
+    for &t in targets {
+        counts[t] += 1;
+    }
+    counts
 }
 
 /// The class shares of the training rows (the prior π used by logit adjustment).

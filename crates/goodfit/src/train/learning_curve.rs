@@ -4,7 +4,6 @@
 //! With `--train-layers 0` every fit runs on the frozen encoder's cached features, so the
 //! whole curve costs one pass of the encoder over the data plus seconds per fraction.
 
-use candle_core::Tensor;
 use serde::Serialize;
 
 use crate::data::stratified_split;
@@ -13,7 +12,7 @@ use crate::error::{Error, Result};
 use super::config::TrainConfig;
 use super::data::Examples;
 use super::observer::Observer;
-use super::trainer::{fit, Session};
+use super::trainer::{fit, pick_rows, Session};
 
 /// One fraction's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -95,13 +94,7 @@ pub fn learning_curve(
             targets: rows.iter().map(|&r| train.targets[r]).collect(),
         };
         let cached = match &session.cache {
-            Some(cache) => {
-                let index = Tensor::new(
-                    rows.iter().map(|&r| r as u32).collect::<Vec<_>>(),
-                    &session.device,
-                )?;
-                Some(cache.train.index_select(&index, 0)?)
-            }
+            Some(cache) => Some(pick_rows(&cache.train, &rows)?),
             None => None,
         };
         let fitted = fit(&session, &subset, cached.as_ref(), None, observer)?;

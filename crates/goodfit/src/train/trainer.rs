@@ -28,7 +28,7 @@ use super::config::{monitor_direction, TrainConfig};
 use super::data::{fixed_sample, prepare, Examples, Prepared};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::{predict_logits, score, Scored};
-use super::imbalance::{class_prior, ClassWeight, LossKind, Sampler};
+use super::imbalance::{class_counts, class_prior, ClassWeight, LossKind, Sampler};
 use super::loss::{classification_loss, l1_penalty, LossSpec};
 use super::observer::{Observer, Silent};
 use super::optimizer::{
@@ -354,10 +354,7 @@ pub fn fit(
         .map(|(_, v)| v.as_tensor().clone())
         .collect();
 
-    let mut counts = vec![0usize; data.labels.len()];
-    for &t in &train.targets {
-        counts[t] += 1;
-    }
+    let counts = class_counts(&train.targets, data.labels.len());
     let loss_spec = LossSpec {
         smoothing: config.label_smoothing,
         class_weights: (config.class_weight != ClassWeight::None)
@@ -439,11 +436,7 @@ pub fn fit(
             let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
             let logits = match cached {
                 Some(features) => {
-                    let picked = features.index_select(
-                        &Tensor::new(rows.iter().map(|&r| r as u32).collect::<Vec<_>>(), device)?,
-                        0,
-                    )?;
-                    classifier.forward_features(&picked, &mut mode)?
+                    classifier.forward_features(&pick_rows(features, rows)?, &mut mode)?
                 }
                 None => {
                     let batch = make_batch(&train.encoded, rows, pad_id, device)?;
@@ -654,13 +647,7 @@ impl<'a> Scorer<'a> {
         let targets: Vec<usize> = rows.iter().map(|&r| examples.targets[r]).collect();
         let logits = match cached {
             Some(features) => {
-                let picked = features.index_select(
-                    &Tensor::new(
-                        rows.iter().map(|&r| r as u32).collect::<Vec<_>>(),
-                        self.device,
-                    )?,
-                    0,
-                )?;
+                let picked = pick_rows(features, rows)?;
                 let logits: Vec<Vec<f32>> = classifier
                     .forward_features(&picked, &mut Mode::eval())?
                     .to_vec2()?;
@@ -789,10 +776,7 @@ fn write_predictions(
 fn write_data_summary(out: &Path, data: &Prepared) -> Result<()> {
     let mut summary =
         serde_json::to_value(&data.summary).map_err(|e| Error::Invalid(e.to_string()))?;
-    let mut counts = vec![0usize; data.labels.len()];
-    for &t in &data.train.targets {
-        counts[t] += 1;
-    }
+    let counts = class_counts(&data.train.targets, data.labels.len());
     let class_counts: Vec<Value> = data
         .labels
         .labels()
@@ -811,10 +795,7 @@ fn write_data_summary(out: &Path, data: &Prepared) -> Result<()> {
 
 /// Says so when the training data is clearly imbalanced and no remedy was asked for.
 fn warn_unremedied_imbalance(config: &TrainConfig, data: &Prepared, observer: &dyn Observer) {
-    let mut counts = vec![0usize; data.labels.len()];
-    for &t in &data.train.targets {
-        counts[t] += 1;
-    }
+    let counts = class_counts(&data.train.targets, data.labels.len());
     let ratio = *counts.iter().max().unwrap_or(&0) as f64
         / (*counts.iter().min().unwrap_or(&0)).max(1) as f64;
     let remedied = config.class_weight != ClassWeight::None
@@ -829,3 +810,9 @@ fn warn_unremedied_imbalance(config: &TrainConfig, data: &Prepared, observer: &d
 
 /// An imbalance ratio above this, with no remedy set, draws a warning.
 pub const IMBALANCE_WARNING: f64 = 3.0;
+
+/// The rows `rows` of a feature matrix, in that order.
+pub(crate) fn pick_rows(features: &Tensor, rows: &[usize]) -> Result<Tensor> {
+    let index: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
+    Ok(features.index_select(&Tensor::new(index, features.device())?, 0)?)
+}

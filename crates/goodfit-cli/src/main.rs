@@ -36,6 +36,9 @@ enum Command {
     Diagnose(commands::diagnose::DiagnoseArgs),
     /// Train on growing fractions of the training set: would more data help?
     LearningCurve(Box<commands::learning_curve::LearningCurveArgs>),
+    /// Over- or under-sample a numeric feature table against class imbalance (SMOTE and
+    /// friends, as imbalanced-learn).
+    Resample(commands::resample::ResampleArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::predict::run_eval(&args),
         Command::Diagnose(args) => commands::diagnose::run(&args),
         Command::LearningCurve(args) => commands::learning_curve::run(&args),
+        Command::Resample(args) => commands::resample::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

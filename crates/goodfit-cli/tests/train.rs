@@ -320,3 +320,96 @@ fn learning_curve_writes_its_table_json_and_chart() {
         .unwrap()
         .contains("<svg"));
 }
+
+#[test]
+fn a_tuned_decision_rule_is_used_by_eval_and_predict_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train) = setup(dir.path());
+    let out = dir.path().join("run");
+    let costs = dir.path().join("costs.csv");
+    std::fs::write(&costs, "true,neg,pos\nneg,0,1\npos,3,0\n").unwrap();
+    let (model_s, train_s, out_s) = (
+        model.to_str().unwrap(),
+        train.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let cost_flag = format!("cost:{}", costs.display());
+    let output = ok(&[
+        "train",
+        "--model",
+        model_s,
+        "--train",
+        train_s,
+        "--val",
+        train_s,
+        "--test",
+        train_s,
+        "--out",
+        out_s,
+        "--epochs",
+        "2",
+        "--batch-size",
+        "4",
+        "--tune-threshold",
+        &cost_flag,
+        "--quiet",
+    ]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("decision rule: predict"), "{stdout}");
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let decision = &metrics["decision"];
+    // Costs are minimised.
+    assert!(decision["val_after"].as_f64().unwrap() <= decision["val_before"].as_f64().unwrap());
+    for (flags, expected) in [
+        (&[][..], &metrics["test"]),
+        (&["--argmax"][..], &decision["test_argmax"]),
+    ] {
+        let mut args = vec!["eval", "--run", out_s, "--data", train_s, "--json"];
+        args.extend(flags);
+        let eval: Value = serde_json::from_slice(&ok(&args).stdout).unwrap();
+        assert_eq!(
+            eval["confusion_matrix"], expected["confusion_matrix"],
+            "{flags:?}"
+        );
+    }
+    let input = dir.path().join("new.csv");
+    std::fs::write(&input, "text\ngreat cake\n").unwrap();
+    let predictions = dir.path().join("pred.csv");
+    let predict = |extra: &[&str]| {
+        let mut args = vec![
+            "predict",
+            "--run",
+            out_s,
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            predictions.to_str().unwrap(),
+            "--quiet",
+        ];
+        args.extend(extra);
+        goodfit(&args)
+    };
+    assert!(predict(&["--logit-adjust", "1"]).status.success());
+    let refused = predict(&["--logit-adjust", "1", "--argmax"]);
+    assert_eq!(refused.status.code(), Some(2));
+    // A bad cost file is named with its line and field before training starts.
+    std::fs::write(&costs, "true,neg,pos\nneg,0,one\npos,3,0\n").unwrap();
+    let bad = goodfit(&[
+        "train",
+        "--model",
+        model_s,
+        "--train",
+        train_s,
+        "--out",
+        out_s,
+        "--epochs",
+        "1",
+        "--tune-threshold",
+        &cost_flag,
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("costs.csv:2, field 'pos'"), "{stderr}");
+}

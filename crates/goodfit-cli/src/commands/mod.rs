@@ -5,4 +5,5 @@ pub mod evaluate;
 pub mod inspect;
 pub mod learning_curve;
 pub mod predict;
+pub mod resample;
 pub mod train;

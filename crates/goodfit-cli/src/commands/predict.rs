@@ -6,12 +6,50 @@ use anyhow::{bail, Result};
 use candle_core::Device;
 use clap::Args;
 use goodfit::data::{read_table, write_table, Cell, ColumnSpec, Dataset, Inputs, Label};
+use goodfit::decision::{predict_all, DecisionRule};
 use goodfit::metrics::{self, text_report};
 use goodfit::model::SavedClassifier;
 use goodfit::train::evaluate::{predict_texts, softmax};
+use goodfit::train::imbalance::class_prior;
 
 use crate::args::{print, to_json, ReadArgs};
 use crate::progress::Bars;
+
+/// How `predict` and `eval` turn probabilities into classes.
+#[derive(Debug, Args)]
+pub struct DecisionArgs {
+    /// Post-hoc logit adjustment with this τ, using the training class prior saved with the
+    /// model; replaces the saved decision rule.
+    #[arg(long, value_name = "TAU", conflicts_with = "argmax")]
+    logit_adjust: Option<f64>,
+    /// Predict the most probable class, ignoring a decision rule saved with the model.
+    #[arg(long)]
+    argmax: bool,
+}
+
+impl DecisionArgs {
+    /// The rule to predict with: the flags', else the saved one, else argmax (`None`).
+    fn rule(&self, saved: &SavedClassifier) -> Result<Option<DecisionRule>> {
+        if let Some(tau) = self.logit_adjust {
+            if !(tau.is_finite() && tau >= 0.0) {
+                bail!("--logit-adjust must be zero or positive, not {tau}");
+            }
+            let counts = &saved.info.class_counts;
+            if counts.len() != saved.info.labels.len() {
+                bail!("this model was saved without its training class counts: --logit-adjust needs them (retrain with this version)");
+            }
+            return Ok(Some(DecisionRule::posthoc_adjustment(
+                &class_prior(counts),
+                tau,
+            )));
+        }
+        Ok(if self.argmax {
+            None
+        } else {
+            saved.info.decision.clone()
+        })
+    }
+}
 
 /// The classifier of a run folder (or a model folder given directly).
 fn open(run: &Path) -> Result<SavedClassifier> {
@@ -33,7 +71,8 @@ pub struct PredictArgs {
     /// Texts to classify (CSV, TSV, JSONL or Parquet).
     #[arg(long)]
     input: PathBuf,
-    /// Where to write the input columns plus `pred` and `prob_<label>` (CSV or JSONL).
+    /// Where to write the input columns plus `pred` (by the model's decision rule, argmax
+    /// when it has none) and `prob_<label>` (CSV or JSONL).
     #[arg(long)]
     output: PathBuf,
     /// The text column [default: the one the model was trained on].
@@ -45,6 +84,8 @@ pub struct PredictArgs {
     /// Also write the raw logits as `logit_<label>` columns.
     #[arg(long)]
     logits: bool,
+    #[command(flatten)]
+    decision: DecisionArgs,
     #[command(flatten)]
     read: ReadArgs,
     /// No progress bar.
@@ -69,6 +110,7 @@ pub fn run_predict(args: &PredictArgs) -> Result<()> {
     })?;
     bars.done();
     let proba: Vec<Vec<f64>> = logits.iter().map(|z| softmax(z)).collect();
+    let predicted = predict_all(&proba, args.decision.rule(&saved)?.as_ref());
 
     let labels = saved.info.label_map();
     let mut added = vec!["pred".to_string()];
@@ -85,10 +127,10 @@ pub fn run_predict(args: &PredictArgs) -> Result<()> {
     let rows: Vec<Vec<Cell>> = table
         .rows
         .iter()
-        .zip(proba.iter().zip(&logits))
-        .map(|(row, (p, z))| {
+        .zip(proba.iter().zip(&logits).zip(&predicted))
+        .map(|(row, ((p, z), &class))| {
             let mut cells: Vec<Cell> = kept.iter().map(|&c| row.cells[c].clone()).collect();
-            cells.push(match labels.label(goodfit::data::predictions::argmax(p)) {
+            cells.push(match labels.label(class) {
                 Label::Int(i) => Cell::Int(*i),
                 Label::Text(t) => Cell::Text(t.clone()),
             });
@@ -127,6 +169,8 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
     #[command(flatten)]
+    decision: DecisionArgs,
+    #[command(flatten)]
     read: ReadArgs,
     /// Print every metric as JSON (the keys of `goodfit evaluate`).
     #[arg(long)]
@@ -157,10 +201,7 @@ pub fn run_eval(args: &EvalArgs) -> Result<()> {
     let targets = data.class_indices(&labels)?;
     let logits = predict_texts(&saved, texts, args.batch_size.max(1), &mut |_| {})?;
     let proba: Vec<Vec<f64>> = logits.iter().map(|z| softmax(z)).collect();
-    let predicted: Vec<usize> = proba
-        .iter()
-        .map(|p| goodfit::data::predictions::argmax(p))
-        .collect();
+    let predicted = predict_all(&proba, args.decision.rule(&saved)?.as_ref());
     let scores = metrics::compute(&targets, &predicted, Some(&proba), &labels)?;
     if args.json {
         print(&to_json(&scores)?)

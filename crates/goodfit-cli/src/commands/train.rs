@@ -127,6 +127,23 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     sampler: Option<String>,
+    /// With --train-layers 0: add synthetic minority embeddings (random, smote, borderline or
+    /// adasyn) until every class has the majority's count; the head trains on them.
+    #[arg(long, value_name = "METHOD")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oversample: Option<String>,
+    /// After training, tune the decision rule on the validation set for f1, f1_macro,
+    /// balanced_accuracy, youden or cost:FILE (a CSV cost matrix: header of predicted
+    /// classes, one row per true class). Two classes: a cut-off on p(rarer class); more: one
+    /// logit offset per class. Saved with the model and used by predict.
+    #[arg(long, value_name = "OBJECTIVE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tune_threshold: Option<String>,
+    /// Post-hoc logit adjustment: predict argmax(log p − τ·log prior) with the training
+    /// class prior (Menon et al. 2021); τ = 1 aims at balanced error.
+    #[arg(long, value_name = "TAU")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logit_adjust: Option<f64>,
     /// Epochs without improvement before stopping; 0 never stops [default: 2].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,6 +251,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     );
     if let Some((loss, test)) = &result.test {
         text += &format!("\ntest (loss {loss:.4}):\n{}", text_report(test));
+    }
+    if let Some(decision) = &result.decision {
+        text += &format!("\n{decision}\n");
     }
     text += &format!("\ndiagnosis:\n{}", result.diagnosis);
     text += &format!(

@@ -68,16 +68,7 @@ impl Dataset {
     /// Gives a table's columns their meaning. Every row needs a label.
     pub fn from_table(table: &Table, columns: &ColumnSpec) -> Result<Dataset> {
         let label_col = table.column(&columns.label)?;
-        let mut labels = Vec::with_capacity(table.rows.len());
-        for row in &table.rows {
-            let label = row.cells[label_col].as_label().ok_or_else(|| {
-                Error::input(
-                    table.cell_position(row, label_col),
-                    "the label is empty; every row needs a label",
-                )
-            })?;
-            labels.push(label);
-        }
+        let labels = table.labels(label_col)?;
         let inputs = match (&columns.features, table.find_column(&columns.text)) {
             (Some(names), _) => features(table, names)?,
             (None, Some(text_col)) => Inputs::Text(

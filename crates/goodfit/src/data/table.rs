@@ -121,6 +121,21 @@ impl Table {
     pub fn cell_position(&self, row: &Row, column: usize) -> Position {
         self.position(row).with_field(&self.columns[column])
     }
+
+    /// Every row's label in column `column`; an empty label is an error at its cell.
+    pub fn labels(&self, column: usize) -> Result<Vec<Label>> {
+        self.rows
+            .iter()
+            .map(|row| {
+                row.cells[column].as_label().ok_or_else(|| {
+                    Error::input(
+                        self.cell_position(row, column),
+                        "the label is empty; every row needs a label",
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 /// How to read a file.

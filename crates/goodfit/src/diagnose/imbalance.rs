@@ -106,6 +106,18 @@ pub fn imbalance_bias(facts: &RunFacts) -> Option<Verdict> {
         }
         LossKind::Focal | LossKind::LogitAdjusted => {}
     }
+    if c.train_layers == crate::model::TrainLayers::Top(0) && c.oversample.is_none() {
+        add(
+            "--oversample smote",
+            "with the encoder frozen, interpolate new minority examples between neighbouring minority embeddings (SMOTE)",
+        );
+    }
+    if c.tune_threshold.is_none() {
+        add(
+            "--tune-threshold f1",
+            "move the decision cut-off (or, for more classes, per-class offsets) to where the validation F1 is best; no retraining of the encoder's features",
+        );
+    }
     add(
         "--monitor val_balanced_accuracy",
         "choose the epoch by a score that weighs every class equally",

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use tokenizers::Tokenizer;
 
 use crate::data::{Label, LabelMap};
+use crate::decision::DecisionRule;
 use crate::error::{Error, Position, Result};
 use crate::io::replace_dir_with;
 
@@ -48,6 +49,12 @@ pub struct ClassifierInfo {
     pub text_col: String,
     /// The label column it was trained on.
     pub label_col: String,
+    /// Training rows per class (the prior that post-hoc logit adjustment divides out).
+    #[serde(default)]
+    pub class_counts: Vec<usize>,
+    /// The decision rule `predict` applies; none means argmax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionRule>,
 }
 
 impl ClassifierInfo {

@@ -9,7 +9,8 @@
 //!   (`goodfit inspect --json` of the training data), `weights.json` (per-layer statistics)
 //!   and `predictions_val.json` / `predictions_test.json` (probabilities, for
 //!   precision-recall curves and reliability diagrams), and `learning_curve.json` (the
-//!   scores of `goodfit learning-curve` against the training set size).
+//!   scores of `goodfit learning-curve` against the training set size); the `decision`
+//!   object of `metrics.json` adds the decision-rule section.
 //!
 //! An optional file that is present but unusable shows a notice in its section rather than
 //! stopping the report: the rest of the run is still worth seeing.
@@ -18,6 +19,7 @@ mod charts;
 mod confusion;
 mod curves;
 mod dataset;
+mod decision;
 mod format;
 mod html;
 mod learning;
@@ -61,6 +63,7 @@ pub fn render(run_dir: &Path) -> Result<String> {
     add("curves", "Training curves", Some(curves::section(&run)));
     add("learning", "Learning curve", learning::section(&run));
     add("results", "Results", results::section(&run));
+    add("decision", "Decision rule", decision::section(&run));
     add("probabilities", "Probabilities", probability::section(&run));
     add("data", "Training data", dataset::section(&run));
     add("weights", "Weights", weights::section(&run));

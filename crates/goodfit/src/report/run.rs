@@ -100,6 +100,8 @@ pub struct Summary {
     pub val: Option<SetMetrics>,
     /// Test scores of the kept weights.
     pub test: Option<SetMetrics>,
+    /// The decision rule and its evidence (`decision` of metrics.json), when one was set.
+    pub decision: Option<Value>,
 }
 
 /// The metrics of one evaluated set (the `val` or `test` object of `metrics.json`).
@@ -253,11 +255,12 @@ fn read_summary(path: &Path) -> Result<Summary> {
         test_loss: number("test_loss"),
         val: map.get("val").and_then(set_metrics),
         test: map.get("test").and_then(set_metrics),
+        decision: map.get("decision").filter(|d| d.is_object()).cloned(),
     })
 }
 
 /// The metrics of one set, or `None` when the value is not an object.
-fn set_metrics(value: &Value) -> Option<SetMetrics> {
+pub fn set_metrics(value: &Value) -> Option<SetMetrics> {
     let map = value.as_object()?;
     let labels: Vec<String> = map
         .get("labels")

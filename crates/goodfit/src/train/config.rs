@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::decision::Objective;
 use crate::error::{Error, Position, Result};
 use crate::metrics::SCALAR_METRICS;
 use crate::model::{Pooling, TrainLayers};
 
 use super::imbalance::{ClassWeight, LossKind, Sampler};
+use super::oversample::Oversample;
 use super::schedule::{ScheduleKind, Warmup};
 
 /// A training run's configuration.
@@ -80,6 +82,14 @@ pub struct TrainConfig {
     /// How each epoch's rows are drawn: `random`, `balanced` or `sqrt`.
     #[serde(with = "as_text")]
     pub sampler: Sampler,
+    /// With a frozen encoder (`train_layers = 0`), add synthetic minority embeddings made
+    /// by `random`, `smote`, `borderline` or `adasyn` oversampling.
+    pub oversample: Option<Oversample>,
+    /// After training, tune the decision rule on the validation set for this objective:
+    /// `f1`, `f1_macro`, `balanced_accuracy`, `youden` or `cost:FILE`.
+    pub tune_threshold: Option<Objective>,
+    /// Post-hoc logit adjustment: predict `argmax(log p − τ · log prior)` with this τ.
+    pub logit_adjust: Option<f64>,
     /// Epochs without improvement before stopping (0: never stop early).
     pub patience: usize,
     /// The smallest change that counts as an improvement.
@@ -133,6 +143,9 @@ impl Default for TrainConfig {
             focal_gamma: 2.0,
             logit_tau: 1.0,
             sampler: Sampler::Random,
+            oversample: None,
+            tune_threshold: None,
+            logit_adjust: None,
             patience: 2,
             min_delta: 0.0,
             monitor: "val_loss".into(),
@@ -236,6 +249,31 @@ impl TrainConfig {
             return bad("--head-hidden must be at least 1".into());
         }
         monitor_direction(&self.monitor)?;
+        if let Some(tau) = self.logit_adjust {
+            if !(tau.is_finite() && tau >= 0.0) {
+                return bad(format!(
+                    "--logit-adjust must be zero or positive, not {tau}"
+                ));
+            }
+            if self.tune_threshold.is_some() {
+                return bad(
+                    "--logit-adjust and --tune-threshold both set the decision rule: choose one"
+                        .into(),
+                );
+            }
+        }
+        if let Some(how) = self.oversample {
+            if self.train_layers != TrainLayers::Top(0) {
+                return bad(format!(
+                    "--oversample {how} makes synthetic embeddings of the frozen encoder: add --train-layers 0"
+                ));
+            }
+        }
+        if let Some(Objective::Cost(path)) = &self.tune_threshold {
+            if !path.is_file() {
+                return bad(format!("the cost matrix {} does not exist", path.display()));
+            }
+        }
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ pub mod batching;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod decide;
 pub mod early_stopping;
 pub mod evaluate;
 pub mod imbalance;
@@ -12,6 +13,7 @@ pub mod learning_curve;
 pub mod loss;
 pub mod observer;
 pub mod optimizer;
+pub mod oversample;
 pub mod schedule;
 pub mod trainer;
 

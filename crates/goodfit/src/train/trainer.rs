@@ -26,6 +26,7 @@ use super::batching::{epoch_batches, make_batch};
 use super::checkpoint::{self, LoopState};
 use super::config::{monitor_direction, TrainConfig};
 use super::data::{fixed_sample, prepare, Examples, Prepared};
+use super::decide::{choose_rule, decision_json, summarise_decision, with_rule};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::{predict_logits, score, Scored};
 use super::imbalance::{class_counts, class_prior, ClassWeight, LossKind, Sampler};
@@ -34,6 +35,7 @@ use super::observer::{Observer, Silent};
 use super::optimizer::{
     clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig, ParamGroup,
 };
+use super::oversample::{describe as describe_oversampling, oversample};
 use super::schedule::LrSchedule;
 
 /// Files of a run folder.
@@ -71,6 +73,8 @@ pub struct RunResult {
     pub val: Metrics,
     /// Test loss and metrics, when a test file was given.
     pub test: Option<(f64, Metrics)>,
+    /// The decision rule and what it changed, in a line, when one was set.
+    pub decision: Option<String>,
     /// Wall-clock seconds of training and evaluation.
     pub seconds: f64,
     /// The verdicts on the run.
@@ -94,10 +98,33 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         data.labels.len()
     ));
     warn_unremedied_imbalance(&session.config, data, observer);
+    if let Some(objective) = &session.config.tune_threshold {
+        // Read a cost file now: a mistake in it should not cost a training run.
+        objective.scoring(&data.labels, 0)?;
+    }
+    let oversampled = match (session.config.oversample, &session.cache) {
+        (Some(how), Some(cache)) => {
+            let (examples, features) = oversample(
+                &cache.train,
+                &data.train,
+                &data.labels,
+                how,
+                session.config.seed,
+            )?;
+            let counts = class_counts(&data.train.targets, data.labels.len());
+            observer.message(&describe_oversampling(&counts, &examples, &data.labels));
+            Some((examples, features))
+        }
+        _ => None,
+    };
+    let (train_examples, train_features) = match &oversampled {
+        Some((examples, features)) => (examples, Some(features)),
+        None => (&data.train, session.cache.as_ref().map(|c| &c.train)),
+    };
     let fitted = fit(
         &session,
-        &data.train,
-        session.cache.as_ref().map(|c| &c.train),
+        train_examples,
+        train_features,
         Some((&out, resume)),
         observer,
     )?;
@@ -109,7 +136,7 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         &data.val.targets,
         &fitted.val.proba,
     )?;
-    let test = match &data.test {
+    let test_scored = match &data.test {
         Some(test) => {
             let cached = session.cache.as_ref().and_then(|c| c.test.as_ref());
             let scored =
@@ -122,10 +149,48 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
                 &test.targets,
                 &scored.proba,
             )?;
-            Some((scored.loss, scored.metrics))
+            Some((test, scored))
         }
         None => None,
     };
+    let counts = class_counts(&data.train.targets, data.labels.len());
+    let decision = choose_rule(
+        config,
+        &data.labels,
+        &counts,
+        &fitted.val.proba,
+        &data.val.targets,
+    )?;
+    let val_metrics = with_rule(
+        decision.as_ref(),
+        &fitted.val.proba,
+        &data.val.targets,
+        &data.labels,
+        fitted.val.metrics.clone(),
+    )?;
+    let test = match &test_scored {
+        Some((test, scored)) => Some((
+            scored.loss,
+            with_rule(
+                decision.as_ref(),
+                &scored.proba,
+                &test.targets,
+                &data.labels,
+                scored.metrics.clone(),
+            )?,
+        )),
+        None => None,
+    };
+    let decision_doc = decision.as_ref().map(|d| {
+        decision_json(
+            d,
+            &data.labels,
+            (&fitted.val.metrics, &fitted.val.proba, &data.val.targets),
+            test_scored
+                .as_ref()
+                .map(|(t, s)| (&s.metrics, s.proba.as_slice(), t.targets.as_slice())),
+        )
+    });
     write_data_summary(&out, data)?;
     let updates: Vec<BTreeMap<String, f64>> = fitted
         .state
@@ -152,6 +217,8 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         head_hidden: config.head_hidden,
         text_col: config.text_col.clone(),
         label_col: config.label_col.clone(),
+        class_counts: counts.clone(),
+        decision: decision.as_ref().map(|d| d.rule.clone()),
     };
     save_classifier(
         &out.join(MODEL_DIR),
@@ -167,14 +234,15 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         epochs_run: fitted.state.epochs_done,
         stopped_early: fitted.state.stopped_early,
         val_loss: fitted.val.loss,
-        val: fitted.val.metrics,
+        val: val_metrics,
         test,
+        decision: decision_doc.as_ref().map(summarise_decision),
         seconds: fitted.state.seconds + final_start.elapsed().as_secs_f64(),
         diagnosis: Diagnosis {
             verdicts: Vec::new(),
         },
     };
-    write_metrics(&out, &result, config)?;
+    write_metrics(&out, &result, config, decision_doc)?;
     let diagnosis = diagnose_run(&out)?;
     for flag in &weights.flags {
         observer.message(flag);
@@ -727,7 +795,12 @@ fn write_history(out: &Path, history: &[Map<String, Value>]) -> Result<()> {
     write_atomic(&out.join(HISTORY_FILE), text.as_bytes())
 }
 
-fn write_metrics(out: &Path, result: &RunResult, config: &TrainConfig) -> Result<()> {
+fn write_metrics(
+    out: &Path,
+    result: &RunResult,
+    config: &TrainConfig,
+    decision: Option<Value>,
+) -> Result<()> {
     let mut doc = Map::new();
     doc.insert("best_epoch".into(), json!(result.best_epoch));
     doc.insert("epochs_run".into(), json!(result.epochs_run));
@@ -745,6 +818,9 @@ fn write_metrics(out: &Path, result: &RunResult, config: &TrainConfig) -> Result
             "test".into(),
             serde_json::to_value(metrics).map_err(|e| Error::Invalid(e.to_string()))?,
         );
+    }
+    if let Some(decision) = decision {
+        doc.insert("decision".into(), decision);
     }
     let text =
         serde_json::to_string_pretty(&doc).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
@@ -800,10 +876,13 @@ fn warn_unremedied_imbalance(config: &TrainConfig, data: &Prepared, observer: &d
         / (*counts.iter().min().unwrap_or(&0)).max(1) as f64;
     let remedied = config.class_weight != ClassWeight::None
         || config.loss != LossKind::CrossEntropy
-        || config.sampler != Sampler::Random;
+        || config.sampler != Sampler::Random
+        || config.tune_threshold.is_some()
+        || config.logit_adjust.is_some()
+        || config.oversample.is_some();
     if ratio > IMBALANCE_WARNING && !remedied {
         observer.message(&format!(
-            "the training classes are imbalanced ({ratio:.1} : 1) and no remedy is set: consider --class-weight balanced, --sampler balanced or --loss focal"
+            "the training classes are imbalanced ({ratio:.1} : 1) and no remedy is set: consider --class-weight balanced, --sampler balanced, --loss focal or --tune-threshold f1"
         ));
     }
 }

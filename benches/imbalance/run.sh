@@ -33,7 +33,7 @@ run() { # block name flags...
 
 for block in $BLOCKS; do
   case $block in
-    head) BLOCK_FLAGS=(--train-layers 0 --epochs 30 --patience 3) ;;
+    head) BLOCK_FLAGS=(--train-layers 0 --epochs 40 --head-lr 1e-2 --patience 5 --monitor val_f1_macro) ;;
     finetune) BLOCK_FLAGS=(--train-layers 2 --epochs 3) ;;
   esac
   mkdir -p "$OUT/$block"

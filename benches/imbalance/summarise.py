@@ -10,8 +10,8 @@ import sys
 
 MINORITY = "other"
 out = sys.argv[1]
-for block, title in [("head", "Frozen encoder, head only (--train-layers 0 --epochs 30 --patience 3)"),
-                     ("finetune", "Fine-tuning the top 2 layers (--train-layers 2 --epochs 3)")]:
+for block, title in [("head", "Frozen encoder, head only (--train-layers 0 --epochs 40 --head-lr 1e-2 --patience 5 --monitor val_f1_macro)"),
+                     ("finetune", "Fine-tuning the top 2 layers (the defaults: --train-layers 2 --epochs 3, early stopping on val_loss)")]:
     folder = os.path.join(out, block)
     if not os.path.isdir(folder):
         continue

@@ -36,6 +36,8 @@ enum Command {
     Diagnose(commands::diagnose::DiagnoseArgs),
     /// Train on growing fractions of the training set: would more data help?
     LearningCurve(Box<commands::learning_curve::LearningCurveArgs>),
+    /// Time training steps and inference batches on fixed shapes; print throughput and memory.
+    Bench(commands::bench::BenchArgs),
     /// Over- or under-sample a numeric feature table against class imbalance (SMOTE and
     /// friends, as imbalanced-learn).
     Resample(commands::resample::ResampleArgs),
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::predict::run_eval(&args),
         Command::Diagnose(args) => commands::diagnose::run(&args),
         Command::LearningCurve(args) => commands::learning_curve::run(&args),
+        Command::Bench(args) => commands::bench::run(&args),
         Command::Resample(args) => commands::resample::run(&args),
     };
     match result {

@@ -392,3 +392,47 @@ fn head_only_training_runs_on_cached_features_and_so_do_learning_curves() {
         .all(|p| p.val_score.is_some() && p.train_score.is_some()));
     assert!(!curve.conclusion.is_empty());
 }
+
+#[test]
+fn cached_frozen_layers_train_as_the_full_forward_pass_does() {
+    // The tiny model has two layers; with the top one training, the embeddings and layer 0
+    // are computed once. The run must match one that recomputes them every batch (measured:
+    // bit for bit; allowed: float summation order, as padded batches multiply more zeros).
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    /// Records what the trainer evaluates, to see the frozen layers computed once.
+    #[derive(Default)]
+    struct Evaluations(std::cell::RefCell<Vec<String>>);
+    impl Observer for Evaluations {
+        fn eval_start(&self, what: &str, _: usize) {
+            self.0.borrow_mut().push(what.to_string());
+        }
+    }
+    let run = |name: &str, cache_frozen: bool| {
+        let mut cfg = config(&model, &train_path, &val_path, &dir.path().join(name));
+        cfg.train_layers = TrainLayers::Top(1);
+        cfg.cache_frozen = cache_frozen;
+        cfg.dropout = Some(0.1);
+        let seen = Evaluations::default();
+        train(&cfg, false, &seen).unwrap();
+        let once = seen
+            .0
+            .borrow()
+            .iter()
+            .any(|w| w.contains("frozen layers, once"));
+        assert_eq!(once, cache_frozen);
+        history(&dir.path().join(name))
+    };
+    let (cached, uncached) = (run("cached", true), run("uncached", false));
+    assert_eq!(cached.len(), uncached.len());
+    for (a, b) in cached.iter().zip(&uncached) {
+        for key in ["train_loss", "val_loss", "val_accuracy", "train_accuracy"] {
+            let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+            assert!((x - y).abs() < 1e-4, "{key}: cached {x}, recomputed {y}");
+        }
+    }
+    // It learned something, so the comparison is not between two idle runs.
+    let first = cached[0]["train_loss"].as_f64().unwrap();
+    let last = cached.last().unwrap()["train_loss"].as_f64().unwrap();
+    assert!(last < first, "{first} → {last}");
+}

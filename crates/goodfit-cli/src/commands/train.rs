@@ -168,6 +168,11 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     group_by_length: Option<bool>,
+    /// Keep the frozen bottom layers' output in memory, computed once, so each epoch runs
+    /// only the layers that train: true or false [default: true].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_frozen: Option<bool>,
     /// Training metrics use at most this many training examples [default: 1000].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -269,15 +269,58 @@ impl Encoder {
     /// Hidden states `[batch, seq, hidden]` for token ids `[batch, seq]` (u32) and an attention
     /// mask `[batch, seq]` (f32, 1 for tokens, 0 for padding).
     pub fn forward(&self, ids: &Tensor, mask: &Tensor, mode: &mut Mode) -> Result<Tensor> {
-        let (batch, seq) = ids.dims2()?;
-        // 0 where attended, a large negative number at padding: exp() of it is 0.
-        let mask_bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((batch, 1, 1, seq))?;
+        let mask_bias = mask_bias(mask)?;
         let mut x = self.embeddings.forward(ids, mode)?;
         for layer in &self.layers {
             x = layer.forward(&x, &mask_bias, mode)?;
         }
         Ok(x)
     }
+
+    /// The number of bottom layers that never train, with frozen embeddings under them: their
+    /// output depends on the input alone, so it can be computed once per example. 0 when the
+    /// embeddings train.
+    pub fn frozen_layers(&self) -> usize {
+        if self.embeddings.trainable {
+            return 0;
+        }
+        self.layers.iter().take_while(|l| !l.trainable).count()
+    }
+
+    /// The hidden states after the embeddings and the [`frozen_layers`](Self::frozen_layers)
+    /// (no dropout runs there).
+    pub fn forward_frozen(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let mask_bias = mask_bias(mask)?;
+        let mut mode = Mode::eval();
+        let mut x = self.embeddings.forward(ids, &mut mode)?;
+        for layer in &self.layers[..self.frozen_layers()] {
+            x = layer.forward(&x, &mask_bias, &mut mode)?;
+        }
+        Ok(x)
+    }
+
+    /// The rest of [`forward`](Self::forward) from the output of
+    /// [`forward_frozen`](Self::forward_frozen): the layers that train.
+    pub fn forward_trainable(
+        &self,
+        frozen: &Tensor,
+        mask: &Tensor,
+        mode: &mut Mode,
+    ) -> Result<Tensor> {
+        let mask_bias = mask_bias(mask)?;
+        let mut x = frozen.clone();
+        for layer in &self.layers[self.frozen_layers()..] {
+            x = layer.forward(&x, &mask_bias, mode)?;
+        }
+        Ok(x)
+    }
+}
+
+/// `[batch, 1, 1, seq]`: 0 where attended, a large negative number at padding, whose exp()
+/// is 0.
+fn mask_bias(mask: &Tensor) -> Result<Tensor> {
+    let (batch, seq) = mask.dims2()?;
+    Ok(((mask.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((batch, 1, 1, seq))?)
 }
 
 impl std::str::FromStr for TrainLayers {

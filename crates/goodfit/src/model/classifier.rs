@@ -104,6 +104,26 @@ impl Classifier {
         }
     }
 
+    /// The hidden states after the encoder's frozen bottom layers (see
+    /// [`Encoder::frozen_layers`]), `[batch, seq, hidden]`: computed once, they let
+    /// [`forward_from_frozen`](Self::forward_from_frozen) run only what trains.
+    pub fn frozen_states(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        self.encoder.forward_frozen(ids, mask)
+    }
+
+    /// Logits from [`frozen_states`](Self::frozen_states) padded to `mask`'s length (padding
+    /// states may be anything: nothing attends to them and pooling skips them).
+    pub fn forward_from_frozen(
+        &self,
+        states: &Tensor,
+        mask: &Tensor,
+        mode: &mut Mode,
+    ) -> Result<Tensor> {
+        let hidden = self.encoder.forward_trainable(states, mask, mode)?;
+        let pooled = self.pooling.apply(&hidden, mask, self.pooler.as_ref())?;
+        self.head.forward(&pooled, mode)
+    }
+
     /// Logits from [`frozen_features`](Self::frozen_features): the trainable top only.
     pub fn forward_features(&self, features: &Tensor, mode: &mut Mode) -> Result<Tensor> {
         let pooled = match (&self.pooler, self.pooling) {

@@ -102,6 +102,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Batch training examples of similar length together (less padding, faster).
     pub group_by_length: bool,
+    /// Compute the frozen bottom layers' output once per example and keep it in memory
+    /// (about tokens × hidden × 4 bytes per example), so epochs run only the layers that
+    /// train.
+    pub cache_frozen: bool,
     /// Training metrics are computed on at most this many training examples.
     pub train_eval_size: usize,
     /// Batch size for evaluation and prediction.
@@ -152,6 +156,7 @@ impl Default for TrainConfig {
             val_fraction: 0.1,
             seed: 42,
             group_by_length: true,
+            cache_frozen: true,
             train_eval_size: 1000,
             eval_batch_size: 64,
             strict: false,

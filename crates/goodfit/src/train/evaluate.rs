@@ -7,16 +7,20 @@ use crate::error::Result;
 use crate::metrics::{self, Metrics};
 use crate::model::{encode_texts, load_tokenizer, Classifier, Mode, SavedClassifier};
 
-use super::batching::{eval_batches, make_batch};
+use super::batching::eval_batches;
+use super::frozen::{forward_rows, Precomputed};
 
-/// Raw logits of every class for `rows` of `encoded`, in the order of `rows`.
+/// Raw logits of every class for `rows` of `encoded`, in the order of `rows`, from
+/// `precomputed` frozen-part outputs when given (see [`forward_rows`]).
 ///
 /// Batches are sorted by length so that little padding is computed; `after_batch` is called
 /// with the number of examples done (for a progress bar).
+#[allow(clippy::too_many_arguments)]
 pub fn predict_logits(
     classifier: &Classifier,
     encoded: &[Vec<u32>],
     rows: &[usize],
+    precomputed: Option<&Precomputed>,
     batch_size: usize,
     pad_id: u32,
     device: &Device,
@@ -28,11 +32,17 @@ pub fn predict_logits(
     let mut out = vec![Vec::new(); rows.len()];
     let mut mode = Mode::eval();
     for batch_rows in eval_batches(rows, batch_size, &lengths) {
-        let batch = make_batch(encoded, &batch_rows, pad_id, device)?;
-        let logits: Vec<Vec<f32>> = classifier
-            .forward(&batch.ids, &batch.mask, &mut mode)?
-            .to_vec2()?;
-        for (row, logits) in batch.rows.iter().zip(logits) {
+        let logits: Vec<Vec<f32>> = forward_rows(
+            classifier,
+            encoded,
+            &batch_rows,
+            precomputed,
+            &mut mode,
+            pad_id,
+            device,
+        )?
+        .to_vec2()?;
+        for (row, logits) in batch_rows.iter().zip(logits) {
             out[position[row]] = logits.iter().map(|&z| f64::from(z)).collect();
         }
         after_batch(batch_rows.len());
@@ -56,6 +66,7 @@ pub fn predict_texts(
         &saved.classifier,
         &encoded,
         &rows,
+        None,
         batch_size,
         pad_id,
         &Device::Cpu,

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use super::config::TrainConfig;
 use super::data::Examples;
 use super::observer::Observer;
-use super::trainer::{fit, pick_rows, Session};
+use super::trainer::{fit, Session};
 
 /// One fraction's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,7 +94,7 @@ pub fn learning_curve(
             targets: rows.iter().map(|&r| train.targets[r]).collect(),
         };
         let cached = match &session.cache {
-            Some(cache) => Some(pick_rows(&cache.train, &rows)?),
+            Some(cache) => Some(cache.train.select(&rows)?),
             None => None,
         };
         let fitted = fit(&session, &subset, cached.as_ref(), None, observer)?;

@@ -2,12 +2,14 @@
 //! checkpoints and the training loop.
 
 pub mod batching;
+pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod decide;
 pub mod early_stopping;
 pub mod evaluate;
+pub mod frozen;
 pub mod imbalance;
 pub mod learning_curve;
 pub mod loss;

@@ -21,14 +21,14 @@ use crate::model::{
     Mode, ModelFolder, Params, TrainLayers,
 };
 
-use super::batching::eval_batches;
-use super::batching::{epoch_batches, make_batch};
+use super::batching::epoch_batches;
 use super::checkpoint::{self, LoopState};
 use super::config::{monitor_direction, TrainConfig};
 use super::data::{fixed_sample, prepare, Examples, Prepared};
 use super::decide::{choose_rule, decision_json, summarise_decision, with_rule};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::{predict_logits, score, Scored};
+use super::frozen::{forward_rows, FrozenCache, Precomputed};
 use super::imbalance::{class_counts, class_prior, ClassWeight, LossKind, Sampler};
 use super::loss::{classification_loss, l1_penalty, LossSpec};
 use super::observer::{Observer, Silent};
@@ -103,9 +103,15 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         objective.scoring(&data.labels, 0)?;
     }
     let oversampled = match (session.config.oversample, &session.cache) {
-        (Some(how), Some(cache)) => {
+        (
+            Some(how),
+            Some(FrozenCache {
+                train: Precomputed::Features(train_features),
+                ..
+            }),
+        ) => {
             let (examples, features) = oversample(
-                &cache.train,
+                train_features,
                 &data.train,
                 &data.labels,
                 how,
@@ -113,7 +119,7 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
             )?;
             let counts = class_counts(&data.train.targets, data.labels.len());
             observer.message(&describe_oversampling(&counts, &examples, &data.labels));
-            Some((examples, features))
+            Some((examples, Precomputed::Features(features)))
         }
         _ => None,
     };
@@ -254,19 +260,8 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
     })
 }
 
-/// Frozen-encoder features, computed once when no encoder layer trains (`--train-layers 0`):
-/// each epoch then runs only the head, which costs milliseconds instead of minutes.
-pub struct FeatureCache {
-    /// Features of the training examples, `[n, hidden]`.
-    pub train: Tensor,
-    /// Features of the validation examples.
-    pub val: Tensor,
-    /// Features of the test examples.
-    pub test: Option<Tensor>,
-}
-
 /// What every fit of one configuration shares: the model folder, the tokenizer, the data and,
-/// for head-only training, the cached features.
+/// what the frozen part of the model computes, done once.
 pub struct Session {
     /// The settings, with `max_len` clamped to the model's positions.
     pub config: TrainConfig,
@@ -276,8 +271,8 @@ pub struct Session {
     pub tokenizer: tokenizers::Tokenizer,
     /// Tokenised, split data.
     pub data: Prepared,
-    /// Cached frozen features, when no encoder layer trains.
-    pub cache: Option<FeatureCache>,
+    /// The frozen part's outputs, computed once (see [`FrozenCache`]).
+    pub cache: Option<FrozenCache>,
     /// The device tensors live on.
     pub device: Device,
 }
@@ -309,40 +304,34 @@ impl Session {
             cache: None,
             device: Device::Cpu,
         };
-        if session.config.train_layers == TrainLayers::Top(0) {
-            let (classifier, _) = session.build()?;
-            let features = |examples: &Examples, what: &str| -> Result<Tensor> {
-                observer.eval_start(&format!("{what} (frozen encoder, once)"), examples.len());
-                let mut rows = Vec::with_capacity(examples.len());
-                let lengths: Vec<usize> = examples.encoded.iter().map(Vec::len).collect();
-                let all: Vec<usize> = (0..examples.len()).collect();
-                let mut order = Vec::with_capacity(examples.len());
-                for batch_rows in eval_batches(&all, session.config.eval_batch_size, &lengths) {
-                    let batch = make_batch(
-                        &examples.encoded,
-                        &batch_rows,
-                        session.pad_id(),
-                        &session.device,
-                    )?;
-                    rows.push(classifier.frozen_features(&batch.ids, &batch.mask)?);
-                    order.extend(batch_rows.iter().copied());
-                    observer.eval_progress(batch_rows.len());
-                }
-                let stacked = Tensor::cat(&rows, 0)?;
-                let mut inverse = vec![0u32; order.len()];
-                for (position, &row) in order.iter().enumerate() {
-                    inverse[row] = position as u32;
-                }
-                Ok(stacked.index_select(&Tensor::new(inverse, &session.device)?, 0)?)
+        let (classifier, _) = session.build()?;
+        let features = session.config.train_layers == TrainLayers::Top(0);
+        if features || (session.config.cache_frozen && classifier.encoder().frozen_layers() > 0) {
+            let what = if features {
+                "frozen encoder, once"
+            } else {
+                "frozen layers, once"
             };
-            let cache = FeatureCache {
-                train: features(&session.data.train, "training")?,
-                val: features(&session.data.val, "validation")?,
+            let compute = |examples: &Examples, name: &str| -> Result<Precomputed> {
+                observer.eval_start(&format!("{name} ({what})"), examples.len());
+                Precomputed::compute(
+                    &classifier,
+                    examples,
+                    features,
+                    session.config.eval_batch_size,
+                    session.pad_id(),
+                    &session.device,
+                    observer,
+                )
+            };
+            let cache = FrozenCache {
+                train: compute(&session.data.train, "training")?,
+                val: compute(&session.data.val, "validation")?,
                 test: session
                     .data
                     .test
                     .as_ref()
-                    .map(|t| features(t, "test"))
+                    .map(|t| compute(t, "test"))
                     .transpose()?,
             };
             session.cache = Some(cache);
@@ -406,7 +395,7 @@ impl Fitted {
 pub fn fit(
     session: &Session,
     train: &Examples,
-    cached: Option<&Tensor>,
+    cached: Option<&Precomputed>,
     run: Option<(&Path, bool)>,
     observer: &dyn Observer,
 ) -> Result<Fitted> {
@@ -487,7 +476,8 @@ pub fn fit(
     while state.epochs_done < config.epochs && !state.stopped_early {
         let epoch = state.epochs_done + 1;
         let epoch_start = Instant::now();
-        let grouping = (config.group_by_length && cached.is_none()).then_some(lengths.as_slice());
+        let features = matches!(cached, Some(Precomputed::Features(_)));
+        let grouping = (config.group_by_length && !features).then_some(lengths.as_slice());
         let epoch_rows = match config.sampler {
             Sampler::Random => all_rows.clone(),
             sampler => sampler.epoch_rows(&train.targets, data.labels.len(), config.seed, epoch)?,
@@ -502,15 +492,15 @@ pub fn fit(
         let mut accumulated: Option<candle_core::backprop::GradStore> = None;
         for (index, rows) in batches.iter().enumerate() {
             let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
-            let logits = match cached {
-                Some(features) => {
-                    classifier.forward_features(&pick_rows(features, rows)?, &mut mode)?
-                }
-                None => {
-                    let batch = make_batch(&train.encoded, rows, pad_id, device)?;
-                    classifier.forward(&batch.ids, &batch.mask, &mut mode)?
-                }
-            };
+            let logits = forward_rows(
+                &classifier,
+                &train.encoded,
+                rows,
+                cached,
+                &mut mode,
+                pad_id,
+                device,
+            )?;
             let data_loss = classification_loss(&logits, &targets, &loss_spec)?;
             let mut objective = data_loss.clone();
             if config.l1 > 0.0 {
@@ -644,7 +634,7 @@ pub fn fit(
 
 /// Parameter groups as Hugging Face fine-tuning sets them: no weight decay on biases and
 /// LayerNorm weights, and the head (with the pooler) at its own learning rate.
-fn param_groups(vars: &BTreeMap<String, Var>, config: &TrainConfig) -> Vec<ParamGroup> {
+pub(crate) fn param_groups(vars: &BTreeMap<String, Var>, config: &TrainConfig) -> Vec<ParamGroup> {
     let mut groups: Vec<ParamGroup> = Vec::new();
     for (name, var) in vars {
         let head = name.starts_with("classifier") || name.starts_with("pooler");
@@ -700,7 +690,7 @@ impl<'a> Scorer<'a> {
         &self,
         classifier: &Classifier,
         examples: &Examples,
-        cached: Option<&Tensor>,
+        cached: Option<&Precomputed>,
         rows: Option<&[usize]>,
         what: &str,
     ) -> Result<Scored> {
@@ -713,30 +703,24 @@ impl<'a> Scorer<'a> {
             }
         };
         let targets: Vec<usize> = rows.iter().map(|&r| examples.targets[r]).collect();
-        let logits = match cached {
-            Some(features) => {
-                let picked = pick_rows(features, rows)?;
-                let logits: Vec<Vec<f32>> = classifier
-                    .forward_features(&picked, &mut Mode::eval())?
-                    .to_vec2()?;
-                logits
-                    .into_iter()
-                    .map(|z| z.into_iter().map(f64::from).collect())
-                    .collect()
-            }
-            None => {
-                self.observer.eval_start(what, rows.len());
-                predict_logits(
-                    classifier,
-                    &examples.encoded,
-                    rows,
-                    self.batch_size,
-                    self.pad_id,
-                    self.device,
-                    &mut |n| self.observer.eval_progress(n),
-                )?
-            }
-        };
+        let head_only = matches!(cached, Some(Precomputed::Features(_)));
+        if !head_only {
+            self.observer.eval_start(what, rows.len());
+        }
+        let logits = predict_logits(
+            classifier,
+            &examples.encoded,
+            rows,
+            cached,
+            self.batch_size,
+            self.pad_id,
+            self.device,
+            &mut |n| {
+                if !head_only {
+                    self.observer.eval_progress(n)
+                }
+            },
+        )?;
         score(&logits, &targets, self.labels)
     }
 }
@@ -889,9 +873,3 @@ fn warn_unremedied_imbalance(config: &TrainConfig, data: &Prepared, observer: &d
 
 /// An imbalance ratio above this, with no remedy set, draws a warning.
 pub const IMBALANCE_WARNING: f64 = 3.0;
-
-/// The rows `rows` of a feature matrix, in that order.
-pub(crate) fn pick_rows(features: &Tensor, rows: &[usize]) -> Result<Tensor> {
-    let index: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
-    Ok(features.index_select(&Tensor::new(index, features.device())?, 0)?)
-}

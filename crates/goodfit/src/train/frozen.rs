@@ -1,0 +1,137 @@
+//! Work done once for the part of the model that does not train.
+//!
+//! A frozen layer gives the same output for the same input every epoch, and runs without
+//! dropout. So when the bottom of the encoder is frozen its output is computed once per
+//! example and kept, and each epoch (and each evaluation) runs only the layers that train:
+//! - with `--train-layers 0`, the pooled features of the whole encoder, `[n, hidden]`;
+//! - with the top layers training, the hidden states after the frozen layers, one
+//!   `[tokens, hidden]` tensor per example, padded into batches when used.
+
+use candle_core::{Device, Tensor};
+
+use crate::error::Result;
+use crate::model::{Classifier, Mode};
+
+use super::batching::{eval_batches, make_batch};
+use super::data::Examples;
+use super::observer::Observer;
+
+/// What was computed once for one set of examples.
+pub enum Precomputed {
+    /// The frozen encoder's pooled features, `[n, hidden]` (nothing in the encoder trains).
+    Features(Tensor),
+    /// Per example, the hidden states after the frozen bottom layers, `[tokens, hidden]`.
+    States(Vec<Tensor>),
+}
+
+/// The precomputed inputs of the training, validation and test sets.
+pub struct FrozenCache {
+    /// Training examples.
+    pub train: Precomputed,
+    /// Validation examples.
+    pub val: Precomputed,
+    /// Test examples, when there is a test file.
+    pub test: Option<Precomputed>,
+}
+
+impl Precomputed {
+    /// Runs the frozen part of `classifier` over every example once: the whole encoder and
+    /// its pooling when `features`, else the frozen bottom layers.
+    pub fn compute(
+        classifier: &Classifier,
+        examples: &Examples,
+        features: bool,
+        batch_size: usize,
+        pad_id: u32,
+        device: &Device,
+        observer: &dyn Observer,
+    ) -> Result<Precomputed> {
+        let lengths: Vec<usize> = examples.encoded.iter().map(Vec::len).collect();
+        let all: Vec<usize> = (0..examples.len()).collect();
+        let mut pooled = Vec::new();
+        let mut order = Vec::with_capacity(examples.len());
+        let mut states: Vec<Option<Tensor>> = vec![None; examples.len()];
+        for rows in eval_batches(&all, batch_size, &lengths) {
+            let batch = make_batch(&examples.encoded, &rows, pad_id, device)?;
+            if features {
+                pooled.push(classifier.frozen_features(&batch.ids, &batch.mask)?);
+                order.extend(rows.iter().copied());
+            } else {
+                let hidden = classifier.frozen_states(&batch.ids, &batch.mask)?;
+                for (i, &row) in rows.iter().enumerate() {
+                    // A copy of the example's own tokens, not a view into the batch.
+                    let own = hidden.get(i)?.narrow(0, 0, lengths[row].max(1))?;
+                    states[row] = Some(own.copy()?);
+                }
+            }
+            observer.eval_progress(rows.len());
+        }
+        if !features {
+            return Ok(Precomputed::States(
+                states
+                    .into_iter()
+                    .map(|s| s.expect("every row computed"))
+                    .collect(),
+            ));
+        }
+        let stacked = Tensor::cat(&pooled, 0)?;
+        let mut inverse = vec![0u32; order.len()];
+        for (position, &row) in order.iter().enumerate() {
+            inverse[row] = position as u32;
+        }
+        Ok(Precomputed::Features(
+            stacked.index_select(&Tensor::new(inverse, device)?, 0)?,
+        ))
+    }
+
+    /// The precomputed inputs of `rows` only, in that order.
+    pub fn select(&self, rows: &[usize]) -> Result<Precomputed> {
+        Ok(match self {
+            Precomputed::Features(features) => Precomputed::Features(pick_rows(features, rows)?),
+            Precomputed::States(states) => {
+                Precomputed::States(rows.iter().map(|&r| states[r].clone()).collect())
+            }
+        })
+    }
+}
+
+/// Logits `[rows, classes]` for `rows` of the tokenised examples `encoded`: from `precomputed` inputs when there
+/// are some, else from the tokens through the whole model.
+pub fn forward_rows(
+    classifier: &Classifier,
+    encoded: &[Vec<u32>],
+    rows: &[usize],
+    precomputed: Option<&Precomputed>,
+    mode: &mut Mode,
+    pad_id: u32,
+    device: &Device,
+) -> Result<Tensor> {
+    match precomputed {
+        Some(Precomputed::Features(features)) => {
+            classifier.forward_features(&pick_rows(features, rows)?, mode)
+        }
+        Some(Precomputed::States(states)) => {
+            let batch = make_batch(encoded, rows, pad_id, device)?;
+            let longest = batch.mask.dim(1)?;
+            let padded = rows
+                .iter()
+                .map(|&r| {
+                    let state = &states[r];
+                    let pad = longest - state.dim(0)?;
+                    Ok(state.pad_with_zeros(0, 0, pad)?)
+                })
+                .collect::<Result<Vec<Tensor>>>()?;
+            classifier.forward_from_frozen(&Tensor::stack(&padded, 0)?, &batch.mask, mode)
+        }
+        None => {
+            let batch = make_batch(encoded, rows, pad_id, device)?;
+            classifier.forward(&batch.ids, &batch.mask, mode)
+        }
+    }
+}
+
+/// The rows `rows` of a feature matrix, in that order.
+pub(crate) fn pick_rows(features: &Tensor, rows: &[usize]) -> Result<Tensor> {
+    let index: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
+    Ok(features.index_select(&Tensor::new(index, features.device())?, 0)?)
+}

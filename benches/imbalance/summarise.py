@@ -24,14 +24,20 @@ for block, title in [("head", "Frozen encoder, head only (--train-layers 0 --epo
         test = m["test"]
         flags_path = os.path.join(folder, name, "flags.txt")
         flags = open(flags_path).read().strip() if os.path.isfile(flags_path) else ""
+        # Wall time of the whole run: config.toml is written first, flags.txt after the end.
+        run_dir = os.path.join(folder, name)
+        try:
+            wall = os.path.getmtime(flags_path) - os.path.getmtime(os.path.join(run_dir, "config.toml"))
+        except OSError:
+            wall = None
         rows.append((name, flags, test["f1_macro"], test["per_class"][MINORITY]["recall"],
-                     test["balanced_accuracy"], m.get("seconds")))
+                     test["balanced_accuracy"], wall))
     base = next((r for r in rows if r[0] == "none"), None)
     if base is None:
         continue
     rows.sort(key=lambda r: (r[0] != "none", -r[2]))
     print(f"\n### {title}\n")
-    print("| remedy | flags | test macro-F1 | Δ | minority recall | Δ | balanced acc. | time |")
+    print("| remedy | flags | test macro-F1 | Δ | minority recall | Δ | balanced acc. | wall time |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, flags, f1, rec, ba, secs in rows:
         d_f1 = "" if name == "none" else f"{f1 - base[2]:+.3f}"

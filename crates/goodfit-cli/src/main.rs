@@ -11,6 +11,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Training allocates and frees many large tensors per step; mimalloc reuses their pages
+/// where the system allocator returns them and faults them in again (measured in
+/// BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Fine-tune pretrained models on small labelled datasets, and catch overfitting,
 /// underfitting and class imbalance.
 #[derive(Debug, Parser)]
@@ -32,6 +38,9 @@ enum Command {
     Predict(commands::predict::PredictArgs),
     /// Score a trained run's model on a labelled file.
     Eval(commands::predict::EvalArgs),
+    /// Set a finished run's decision rule (tuned cut-off, logit adjustment, argmax) without
+    /// training again.
+    Decide(commands::decide::DecideArgs),
     /// Say whether a finished run overfits, underfits or is biased by class imbalance.
     Diagnose(commands::diagnose::DiagnoseArgs),
     /// Train on growing fractions of the training set: would more data help?
@@ -51,6 +60,7 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(&args),
         Command::Predict(args) => commands::predict::run_predict(&args),
         Command::Eval(args) => commands::predict::run_eval(&args),
+        Command::Decide(args) => commands::decide::run(&args),
         Command::Diagnose(args) => commands::diagnose::run(&args),
         Command::LearningCurve(args) => commands::learning_curve::run(&args),
         Command::Bench(args) => commands::bench::run(&args),

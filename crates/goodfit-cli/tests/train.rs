@@ -391,6 +391,28 @@ fn a_tuned_decision_rule_is_used_by_eval_and_predict_unless_told_otherwise() {
         goodfit(&args)
     };
     assert!(predict(&["--logit-adjust", "1"]).status.success());
+
+    // `decide` sets the rule again from the saved probabilities: argmax gives the argmax
+    // metrics, and tuning again gives back exactly what training wrote.
+    let read_metrics = || -> Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap()
+    };
+    ok(&["decide", out_s, "--argmax"]);
+    let argmax = read_metrics();
+    assert!(argmax.get("decision").is_none());
+    assert_eq!(argmax["test"], decision["test_argmax"]);
+    assert!(!std::fs::read_to_string(out.join("model/goodfit.json"))
+        .unwrap()
+        .contains("decision"));
+    let output = ok(&["decide", out_s, "--tune-threshold", &cost_flag]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("tuned for cost:"));
+    let again = read_metrics();
+    assert_eq!(again["decision"], metrics["decision"]);
+    assert_eq!(again["test"], metrics["test"]);
+    assert!(std::fs::read_to_string(out.join("config.toml"))
+        .unwrap()
+        .contains("tune_threshold = \"cost:"));
+    assert_eq!(goodfit(&["decide", out_s]).status.code(), Some(2));
     let refused = predict(&["--logit-adjust", "1", "--argmax"]);
     assert_eq!(refused.status.code(), Some(2));
     // A bad cost file is named with its line and field before training starts.

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod decide;
 pub mod diagnose;
 pub mod evaluate;
 pub mod inspect;

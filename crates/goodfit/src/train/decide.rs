@@ -5,11 +5,19 @@ use serde_json::{json, Value};
 
 use crate::data::LabelMap;
 use crate::decision::{apply, predict_all, tune, DecisionRule, Objective, Scoring, Tuned};
-use crate::error::Result;
+use std::path::Path;
+
+use crate::error::{Error, Position, Result};
+use crate::io::write_atomic;
 use crate::metrics::Metrics;
+use crate::model::save::INFO_FILE;
+use crate::model::ClassifierInfo;
 
 use super::config::TrainConfig;
 use super::imbalance::class_prior;
+use super::trainer::{
+    CONFIG_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
+};
 
 /// Curve points kept in `metrics.json` at most (a binary validation set can have a distinct
 /// score per example).
@@ -63,18 +71,42 @@ pub fn positive_class(counts: &[usize]) -> usize {
         .unwrap_or(0)
 }
 
-/// Metrics of a scored set under the rule, when there is one.
-pub fn with_rule(
-    decision: Option<&Decision>,
-    proba: &[Vec<f64>],
-    targets: &[usize],
+/// A run's final scores under its decision rule.
+pub struct Decided {
+    /// The rule and how it was found; `None`: argmax.
+    pub decision: Option<Decision>,
+    /// Validation metrics under the rule.
+    pub val: Metrics,
+    /// Test metrics under the rule, when there is a test set.
+    pub test: Option<Metrics>,
+    /// The `decision` section of `metrics.json`, when there is a rule.
+    pub doc: Option<Value>,
+}
+
+/// Chooses the rule `config` asks for on the validation set and scores both sets with it;
+/// `counts` are the training rows per class.
+pub fn decide(
+    config: &TrainConfig,
     labels: &LabelMap,
-    argmax: Metrics,
-) -> Result<Metrics> {
-    match decision {
-        Some(d) => apply(proba, targets, labels, &d.rule),
-        None => Ok(argmax),
-    }
+    counts: &[usize],
+    val: ScoredSet<'_>,
+    test: Option<ScoredSet<'_>>,
+) -> Result<Decided> {
+    let decision = choose_rule(config, labels, counts, val.1, val.2)?;
+    let Some(d) = &decision else {
+        return Ok(Decided {
+            decision: None,
+            val: val.0.clone(),
+            test: test.map(|t| t.0.clone()),
+            doc: None,
+        });
+    };
+    Ok(Decided {
+        val: apply(val.1, val.2, labels, &d.rule)?,
+        test: test.map(|t| apply(t.1, t.2, labels, &d.rule)).transpose()?,
+        doc: Some(decision_json(d, labels, val, test)),
+        decision,
+    })
 }
 
 /// One scored set: the argmax metrics, the class probabilities and the true classes.
@@ -148,6 +180,97 @@ pub fn summarise_decision(doc: &Value) -> String {
         line += " (post-hoc logit adjustment)";
     }
     line
+}
+
+/// Chooses a run's decision rule again, after training, from its saved validation
+/// probabilities (`goodfit decide`): `tune_threshold` or `logit_adjust` as in `train`, or
+/// neither for argmax. Rewrites the run's `config.toml`, `metrics.json`, the model's
+/// `goodfit.json`, the diagnosis and the report, as if it had been trained with those
+/// settings (it would have been the same model: the rule does not change training).
+pub fn redecide_run(
+    run: &Path,
+    tune_threshold: Option<Objective>,
+    logit_adjust: Option<f64>,
+) -> Result<Decided> {
+    let config_path = run.join(CONFIG_FILE);
+    let mut config = TrainConfig::read(&config_path)?;
+    config.tune_threshold = tune_threshold;
+    config.logit_adjust = logit_adjust;
+    config.validate()?;
+    let info_path = run.join(MODEL_DIR).join(INFO_FILE);
+    let mut info: ClassifierInfo = read_json(&info_path)?;
+    let labels = info.label_map();
+    if info.class_counts.len() != labels.len() {
+        return Err(Error::input(
+            Position::file(&info_path),
+            "no training class counts: the run was made by an older goodfit; train it again",
+        ));
+    }
+    let read_set = |file: &str| -> Result<Option<(Metrics, Vec<Vec<f64>>, Vec<usize>)>> {
+        let path = run.join(file);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let saved: SavedPredictions = read_json(&path)?;
+        let predicted = predict_all(&saved.proba, None);
+        let metrics =
+            crate::metrics::compute(&saved.y_true, &predicted, Some(&saved.proba), &labels)?;
+        Ok(Some((metrics, saved.proba, saved.y_true)))
+    };
+    let val = read_set(VAL_PREDICTIONS_FILE)?.ok_or_else(|| {
+        Error::input(
+            Position::file(&run.join(VAL_PREDICTIONS_FILE)),
+            "missing: is this a goodfit run folder?",
+        )
+    })?;
+    let test = read_set(TEST_PREDICTIONS_FILE)?;
+    let decided = decide(
+        &config,
+        &labels,
+        &info.class_counts,
+        (&val.0, &val.1, &val.2),
+        test.as_ref()
+            .map(|t| (&t.0, t.1.as_slice(), t.2.as_slice())),
+    )?;
+
+    let metrics_path = run.join(METRICS_FILE);
+    let mut metrics: serde_json::Map<String, Value> = read_json(&metrics_path)?;
+    metrics.insert("val".into(), json!(decided.val));
+    if let Some(test) = &decided.test {
+        metrics.insert("test".into(), json!(test));
+    }
+    match &decided.doc {
+        Some(doc) => metrics.insert("decision".into(), doc.clone()),
+        None => metrics.remove("decision"),
+    };
+    info.decision = decided.decision.as_ref().map(|d| d.rule.clone());
+    write_atomic(&config_path, config.to_toml()?.as_bytes())?;
+    write_atomic(&metrics_path, pretty(&metrics)?.as_bytes())?;
+    write_atomic(&info_path, pretty(&info)?.as_bytes())?;
+    crate::diagnose::diagnose_run(run)?;
+    crate::report::write_report(run)?;
+    Ok(decided)
+}
+
+/// `predictions_val.json` / `predictions_test.json`.
+#[derive(serde::Deserialize)]
+struct SavedPredictions {
+    y_true: Vec<usize>,
+    proba: Vec<Vec<f64>>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::input(
+            Position::line(path, e.line() as u64),
+            format!("not what goodfit wrote: {e}"),
+        )
+    })
+}
+
+fn pretty<T: serde::Serialize>(value: &T) -> Result<String> {
+    Ok(serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(e.to_string()))? + "\n")
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use super::batching::epoch_batches;
 use super::checkpoint::{self, LoopState};
 use super::config::{monitor_direction, TrainConfig};
 use super::data::{fixed_sample, prepare, Examples, Prepared};
-use super::decide::{choose_rule, decision_json, summarise_decision, with_rule};
+use super::decide::{decide, summarise_decision};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::{predict_logits, score, Scored};
 use super::frozen::{forward_rows, FrozenCache, Precomputed};
@@ -160,43 +160,19 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         None => None,
     };
     let counts = class_counts(&data.train.targets, data.labels.len());
-    let decision = choose_rule(
+    let decided = decide(
         config,
         &data.labels,
         &counts,
-        &fitted.val.proba,
-        &data.val.targets,
+        (&fitted.val.metrics, &fitted.val.proba, &data.val.targets),
+        test_scored
+            .as_ref()
+            .map(|(t, s)| (&s.metrics, s.proba.as_slice(), t.targets.as_slice())),
     )?;
-    let val_metrics = with_rule(
-        decision.as_ref(),
-        &fitted.val.proba,
-        &data.val.targets,
-        &data.labels,
-        fitted.val.metrics.clone(),
-    )?;
-    let test = match &test_scored {
-        Some((test, scored)) => Some((
-            scored.loss,
-            with_rule(
-                decision.as_ref(),
-                &scored.proba,
-                &test.targets,
-                &data.labels,
-                scored.metrics.clone(),
-            )?,
-        )),
-        None => None,
-    };
-    let decision_doc = decision.as_ref().map(|d| {
-        decision_json(
-            d,
-            &data.labels,
-            (&fitted.val.metrics, &fitted.val.proba, &data.val.targets),
-            test_scored
-                .as_ref()
-                .map(|(t, s)| (&s.metrics, s.proba.as_slice(), t.targets.as_slice())),
-        )
-    });
+    let test = test_scored
+        .as_ref()
+        .map(|(_, scored)| scored.loss)
+        .zip(decided.test.clone());
     write_data_summary(&out, data)?;
     let updates: Vec<BTreeMap<String, f64>> = fitted
         .state
@@ -224,7 +200,7 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         text_col: config.text_col.clone(),
         label_col: config.label_col.clone(),
         class_counts: counts.clone(),
-        decision: decision.as_ref().map(|d| d.rule.clone()),
+        decision: decided.decision.as_ref().map(|d| d.rule.clone()),
     };
     save_classifier(
         &out.join(MODEL_DIR),
@@ -240,15 +216,15 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         epochs_run: fitted.state.epochs_done,
         stopped_early: fitted.state.stopped_early,
         val_loss: fitted.val.loss,
-        val: val_metrics,
+        val: decided.val.clone(),
         test,
-        decision: decision_doc.as_ref().map(summarise_decision),
+        decision: decided.doc.as_ref().map(summarise_decision),
         seconds: fitted.state.seconds + final_start.elapsed().as_secs_f64(),
         diagnosis: Diagnosis {
             verdicts: Vec::new(),
         },
     };
-    write_metrics(&out, &result, config, decision_doc)?;
+    write_metrics(&out, &result, config, decided.doc)?;
     let diagnosis = diagnose_run(&out)?;
     for flag in &weights.flags {
         observer.message(flag);

@@ -206,7 +206,7 @@ pub fn redecide_run(
             "no training class counts: the run was made by an older goodfit; train it again",
         ));
     }
-    let read_set = |file: &str| -> Result<Option<(Metrics, Vec<Vec<f64>>, Vec<usize>)>> {
+    let read_set = |file: &str| -> Result<Option<(Metrics, SavedPredictions)>> {
         let path = run.join(file);
         if !path.is_file() {
             return Ok(None);
@@ -215,7 +215,7 @@ pub fn redecide_run(
         let predicted = predict_all(&saved.proba, None);
         let metrics =
             crate::metrics::compute(&saved.y_true, &predicted, Some(&saved.proba), &labels)?;
-        Ok(Some((metrics, saved.proba, saved.y_true)))
+        Ok(Some((metrics, saved)))
     };
     let val = read_set(VAL_PREDICTIONS_FILE)?.ok_or_else(|| {
         Error::input(
@@ -228,9 +228,9 @@ pub fn redecide_run(
         &config,
         &labels,
         &info.class_counts,
-        (&val.0, &val.1, &val.2),
+        (&val.0, &val.1.proba, &val.1.y_true),
         test.as_ref()
-            .map(|t| (&t.0, t.1.as_slice(), t.2.as_slice())),
+            .map(|t| (&t.0, t.1.proba.as_slice(), t.1.y_true.as_slice())),
     )?;
 
     let metrics_path = run.join(METRICS_FILE);

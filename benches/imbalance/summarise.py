@@ -42,5 +42,10 @@ for block, title in [("head", "Frozen encoder, head only (--train-layers 0 --epo
     for name, flags, f1, rec, ba, secs in rows:
         d_f1 = "" if name == "none" else f"{f1 - base[2]:+.3f}"
         d_rec = "" if name == "none" else f"{rec - base[3]:+.3f}"
-        time = f"{secs / 60:.1f} min" if secs else ""
+        if secs is None:
+            time = ""
+        elif "goodfit decide" in flags:
+            time = ("under 1 s" if secs < 1 else f"{secs:.0f} s") + " after the none run"
+        else:
+            time = f"{secs / 60:.1f} min"
         print(f"| {name} | `{flags or '(none)'}` | {f1:.3f} | {d_f1} | {rec:.3f} | {d_rec} | {ba:.3f} | {time} |")

@@ -20,8 +20,8 @@ pub fn section(run: &Run) -> Option<String> {
     );
     intro.push_str(&match objective {
         Some(o) => format!(
-            "It was tuned on the validation set for {} (validation {} → {}); `goodfit predict` \
-             applies it, `--argmax` turns it off.</p>\n",
+            "It was tuned on the validation set for {} (validation {} → {}); <code>goodfit predict</code> \
+             applies it, <code>--argmax</code> turns it off, <code>goodfit decide</code> changes it.</p>\n",
             esc(&metric_name(o)),
             opt_num(doc.get("val_before").and_then(Value::as_f64)),
             opt_num(doc.get("val_after").and_then(Value::as_f64)),

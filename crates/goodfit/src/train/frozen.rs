@@ -59,9 +59,10 @@ impl Precomputed {
             } else {
                 let hidden = classifier.frozen_states(&batch.ids, &batch.mask)?;
                 for (i, &row) in rows.iter().enumerate() {
-                    // A copy of the example's own tokens, not a view into the batch.
+                    // A compact copy of the example's own tokens: `copy()` would clone the
+                    // whole batch's storage for each example, and a view would keep it alive.
                     let own = hidden.get(i)?.narrow(0, 0, lengths[row].max(1))?;
-                    states[row] = Some(own.copy()?);
+                    states[row] = Some(own.force_contiguous()?.detach());
                 }
             }
             observer.eval_progress(rows.len());
@@ -134,4 +135,49 @@ pub fn forward_rows(
 pub(crate) fn pick_rows(features: &Tensor, rows: &[usize]) -> Result<Tensor> {
     let index: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
     Ok(features.index_select(&Tensor::new(index, features.device())?, 0)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tiny::write_tiny_bert;
+    use crate::model::{ClassifierSpec, ModelFolder, Params, Pooling, TrainLayers};
+    use crate::train::Silent;
+
+    #[test]
+    fn each_example_keeps_only_its_own_states() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny_bert(dir.path(), 2).unwrap();
+        let folder = ModelFolder::open(dir.path()).unwrap();
+        let mut params = Params::load(&folder.weights, "bert", &Device::Cpu, 0).unwrap();
+        let spec = ClassifierSpec {
+            pooling: Pooling::Mean,
+            head_hidden: None,
+            dropout: None,
+            train_layers: TrainLayers::Top(1),
+            classes: 2,
+        };
+        let classifier =
+            Classifier::build(&mut params, &folder.config, folder.architecture, &spec).unwrap();
+        let examples = Examples {
+            encoded: vec![vec![2, 5, 3], vec![2, 5, 6, 7, 8, 9, 3], vec![2, 3]],
+            targets: vec![0, 1, 0],
+        };
+        let Precomputed::States(states) =
+            Precomputed::compute(&classifier, &examples, false, 8, 0, &Device::Cpu, &Silent)
+                .unwrap()
+        else {
+            panic!("states expected")
+        };
+        let hidden = folder.config.hidden_size;
+        for (state, example) in states.iter().zip(&examples.encoded) {
+            assert_eq!(state.dims(), [example.len(), hidden]);
+            // The storage holds this example's values only, not the padded batch's.
+            let (storage, _) = state.storage_and_layout();
+            let candle_core::Storage::Cpu(cpu) = &*storage else {
+                panic!("cpu")
+            };
+            assert_eq!(cpu.as_slice::<f32>().unwrap().len(), example.len() * hidden);
+        }
+    }
 }

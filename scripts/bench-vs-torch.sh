@@ -17,14 +17,7 @@ TRAIN_LAYERS=${TRAIN_LAYERS:-all}
 STEPS=${STEPS:-5}
 THREADS=${THREADS:-2}
 
-python=${TORCH_PYTHON:-}
-if [ -z "$python" ]; then
-    if [ ! -x .venv-bench/bin/python ]; then
-        python3 -m venv .venv-bench
-        .venv-bench/bin/pip install --quiet torch transformers
-    fi
-    python=.venv-bench/bin/python
-fi
+source scripts/torch-python.sh
 [ -d "$MODEL" ] || scripts/fetch-model.sh
 cargo build --release --locked --quiet
 work=$(mktemp -d)

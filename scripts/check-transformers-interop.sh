@@ -2,20 +2,14 @@
 # Checks that a model saved by `goodfit train` loads in Python's transformers
 # (AutoModelForSequenceClassification) and gives the same logits to 1e-4.
 #
-# Needs Python with torch and transformers: it uses $INTEROP_PYTHON if set, else makes a
-# virtual environment in .venv-interop (pip install torch transformers; a few GB).
+# Needs Python with torch and transformers: it uses $INTEROP_PYTHON (or $TORCH_PYTHON) if
+# set, else makes a virtual environment in .venv-bench (pip install torch transformers).
 # Not part of `make test`. Run from anywhere: scripts/check-transformers-interop.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python=${INTEROP_PYTHON:-}
-if [ -z "$python" ]; then
-    if [ ! -x .venv-interop/bin/python ]; then
-        python3 -m venv .venv-interop
-        .venv-interop/bin/pip install --quiet torch transformers
-    fi
-    python=.venv-interop/bin/python
-fi
+TORCH_PYTHON=${INTEROP_PYTHON:-${TORCH_PYTHON:-}}
+source scripts/torch-python.sh
 
 scripts/fetch-model.sh
 cargo build --release --locked --quiet

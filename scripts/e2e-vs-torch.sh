@@ -6,14 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${MODEL:-models/all-MiniLM-L6-v2}
-python=${TORCH_PYTHON:-}
-if [ -z "$python" ]; then
-    if [ ! -x .venv-bench/bin/python ]; then
-        python3 -m venv .venv-bench
-        .venv-bench/bin/pip install --quiet torch transformers
-    fi
-    python=.venv-bench/bin/python
-fi
+source scripts/torch-python.sh
 [ -d "$MODEL" ] || scripts/fetch-model.sh
 cargo build --release --locked --quiet
 work=$(mktemp -d)

@@ -73,6 +73,26 @@ fn run_err(args: &[&str]) -> String {
     stderr
 }
 
+/// `goodfit resample --input INPUT --method METHOD --output OUTPUT` and `more` flags.
+fn resample_args<'a>(
+    input: &'a Path,
+    method: &'a str,
+    output: &'a Path,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "resample",
+        "--input",
+        input.to_str().unwrap(),
+        "--method",
+        method,
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend(more);
+    args
+}
+
 fn read_csv(path: &Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -86,17 +106,7 @@ fn smote_balances_a_csv_and_keeps_its_columns() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "data.csv", &table(false));
     let output = dir.path().join("out.csv");
-    let stdout = run_ok(&[
-        "resample",
-        "--input",
-        input.to_str().unwrap(),
-        "--method",
-        "smote",
-        "--output",
-        output.to_str().unwrap(),
-        "--seed",
-        "3",
-    ]);
+    let stdout = run_ok(&resample_args(&input, "smote", &output, &["--seed", "3"]));
     assert!(stdout.contains("smote: 38 rows → 60 (22 new)"), "{stdout}");
     let lines: Vec<Vec<&str>> = stdout
         .lines()
@@ -128,17 +138,7 @@ fn smote_balances_a_csv_and_keeps_its_columns() {
     }
     // The same seed writes the same file.
     let again = dir.path().join("again.csv");
-    run_ok(&[
-        "resample",
-        "--input",
-        input.to_str().unwrap(),
-        "--method",
-        "smote",
-        "--output",
-        again.to_str().unwrap(),
-        "--seed",
-        "3",
-    ]);
+    run_ok(&resample_args(&input, "smote", &again, &["--seed", "3"]));
     assert_eq!(
         std::fs::read(&output).unwrap(),
         std::fs::read(&again).unwrap()
@@ -150,15 +150,7 @@ fn tomek_copies_whole_rows_text_columns_included() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "data.csv", &table(true));
     let output = dir.path().join("out.jsonl");
-    let stdout = run_ok(&[
-        "resample",
-        "--input",
-        input.to_str().unwrap(),
-        "--method",
-        "tomek",
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let stdout = run_ok(&resample_args(&input, "tomek", &output, &[]));
     assert!(stdout.contains("tomek: 38 rows →"), "{stdout}");
     let rows: Vec<serde_json::Value> = std::fs::read_to_string(&output)
         .unwrap()
@@ -212,15 +204,7 @@ fn bad_input_names_the_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "data.csv", &table(true));
     let out = dir.path().join("out.csv");
-    let stderr = run_err(&[
-        "resample",
-        "--input",
-        input.to_str().unwrap(),
-        "--method",
-        "smote",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let stderr = run_err(&resample_args(&input, "smote", &out, &[]));
     assert!(
         stderr.contains("data.csv:2, field 'note': 'row 0' is not a number"),
         "{stderr}"
@@ -233,15 +217,7 @@ fn bad_input_names_the_file_line_and_field() {
 
     let broken = table(false).replace("3.25,small,", "3.25,,");
     let input = write(dir.path(), "broken.csv", &broken);
-    let stderr = run_err(&[
-        "resample",
-        "--input",
-        input.to_str().unwrap(),
-        "--method",
-        "tomek",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let stderr = run_err(&resample_args(&input, "tomek", &out, &[]));
     assert!(
         stderr.contains("broken.csv:33, field 'label': the label is empty"),
         "{stderr}"
@@ -252,15 +228,7 @@ fn bad_input_names_the_file_line_and_field() {
         "few.csv",
         "x,label\n1,a\n2,a\n3,a\n4,a\n5,b\n6,b\n",
     );
-    let stderr = run_err(&[
-        "resample",
-        "--input",
-        few.to_str().unwrap(),
-        "--method",
-        "smote",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let stderr = run_err(&resample_args(&few, "smote", &out, &[]));
     assert!(
         stderr.contains("class 'b' has 2 rows, but k_neighbors = 5 needs at least 6"),
         "{stderr}"

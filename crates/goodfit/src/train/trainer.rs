@@ -282,7 +282,26 @@ impl Session {
         };
         let (classifier, _) = session.build()?;
         let features = session.config.train_layers == TrainLayers::Top(0);
-        if features || (session.config.cache_frozen && classifier.encoder().frozen_layers() > 0) {
+        let mut cache_states =
+            session.config.cache_frozen && classifier.encoder().frozen_layers() > 0;
+        if cache_states && !features {
+            let tokens: usize = [Some(&session.data.train), Some(&session.data.val)]
+                .into_iter()
+                .chain([session.data.test.as_ref()])
+                .flatten()
+                .flat_map(|e| e.encoded.iter().map(Vec::len))
+                .sum();
+            let bytes = tokens * session.folder.config.hidden_size * 4;
+            if bytes > FROZEN_CACHE_LIMIT {
+                observer.message(&format!(
+                    "not keeping the frozen layers' output: it would take {:.1} GiB (over {} GiB); every epoch runs the whole encoder",
+                    bytes as f64 / (1u64 << 30) as f64,
+                    FROZEN_CACHE_LIMIT >> 30
+                ));
+                cache_states = false;
+            }
+        }
+        if features || cache_states {
             let what = if features {
                 "frozen encoder, once"
             } else {
@@ -846,6 +865,10 @@ fn warn_unremedied_imbalance(config: &TrainConfig, data: &Prepared, observer: &d
         ));
     }
 }
+
+/// The most memory the frozen layers' cached output may take (4 GiB); above it the cache
+/// is skipped with a message.
+const FROZEN_CACHE_LIMIT: usize = 4 << 30;
 
 /// An imbalance ratio above this, with no remedy set, draws a warning.
 pub const IMBALANCE_WARNING: f64 = 3.0;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::LabelMap;
 use crate::error::{Error, Result};
+use crate::metrics::ConfusionMatrix;
 
 use super::cost::read_cost_matrix;
 
@@ -99,6 +100,13 @@ impl Scoring {
     /// Whether bigger values are better (all but cost).
     pub fn higher_is_better(&self) -> bool {
         !matches!(self.objective, Objective::Cost(_))
+    }
+
+    /// The objective's value for predictions `predicted` of examples of classes `targets`,
+    /// among `k` classes.
+    pub fn value_of(&self, targets: &[usize], predicted: &[usize], k: usize) -> Result<f64> {
+        let counts = ConfusionMatrix::from_indices(targets, predicted, k)?.into_counts();
+        Ok(self.value(&counts))
     }
 
     /// The objective's value for `counts[true][predicted]`.

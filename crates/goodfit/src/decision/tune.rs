@@ -52,7 +52,11 @@ pub fn tune(
         -1.0
     };
     let mut offsets = vec![0.0; k];
-    let before = scoring.value(&confusion(log_proba, targets, &offsets));
+    let argmax = DecisionRule::Offsets {
+        offsets: offsets.clone(),
+    };
+    let predicted: Vec<usize> = log_proba.iter().map(|lp| argmax.predict(lp)).collect();
+    let before = scoring.value_of(targets, &predicted, k)?;
     if k == 2 {
         let negative = 1 - positive;
         let sweep = sweep(log_proba, targets, &offsets, positive, scoring, sign);
@@ -100,19 +104,6 @@ pub fn tune(
         after: current,
         curve,
     })
-}
-
-/// The confusion matrix of predictions `argmax(log p + offsets)`.
-fn confusion(log_proba: &[Vec<f64>], targets: &[usize], offsets: &[f64]) -> Vec<Vec<u64>> {
-    let k = offsets.len();
-    let rule = DecisionRule::Offsets {
-        offsets: offsets.to_vec(),
-    };
-    let mut counts = vec![vec![0u64; k]; k];
-    for (lp, &t) in log_proba.iter().zip(targets) {
-        counts[t][rule.predict(lp)] += 1;
-    }
-    counts
 }
 
 /// The outcome of sweeping one class's offset.

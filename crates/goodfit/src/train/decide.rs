@@ -16,7 +16,7 @@ use crate::model::ClassifierInfo;
 use super::config::TrainConfig;
 use super::imbalance::class_prior;
 use super::trainer::{
-    CONFIG_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
+    write_json, CONFIG_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
 };
 
 /// Curve points kept in `metrics.json` at most (a binary validation set can have a distinct
@@ -144,13 +144,9 @@ pub fn decision_json(
         doc["curve"] = json!(curve);
         if let Some((_, proba, targets)) = test {
             let value = |rule: Option<&DecisionRule>| {
-                let predicted = predict_all(proba, rule);
-                let k = labels.len();
-                let mut counts = vec![vec![0u64; k]; k];
-                for (&t, &p) in targets.iter().zip(&predicted) {
-                    counts[t][p] += 1;
-                }
-                scoring.value(&counts)
+                scoring
+                    .value_of(targets, &predict_all(proba, rule), labels.len())
+                    .ok()
             };
             doc["test_before"] = json!(value(None));
             doc["test_after"] = json!(value(Some(&decision.rule)));
@@ -245,8 +241,8 @@ pub fn redecide_run(
     };
     info.decision = decided.decision.as_ref().map(|d| d.rule.clone());
     write_atomic(&config_path, config.to_toml()?.as_bytes())?;
-    write_atomic(&metrics_path, pretty(&metrics)?.as_bytes())?;
-    write_atomic(&info_path, pretty(&info)?.as_bytes())?;
+    write_json(&metrics_path, &metrics)?;
+    write_json(&info_path, &info)?;
     crate::diagnose::diagnose_run(run)?;
     crate::report::write_report(run)?;
     Ok(decided)
@@ -267,10 +263,6 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
             format!("not what goodfit wrote: {e}"),
         )
     })
-}
-
-fn pretty<T: serde::Serialize>(value: &T) -> Result<String> {
-    Ok(serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(e.to_string()))? + "\n")
 }
 
 #[cfg(test)]

@@ -807,7 +807,7 @@ fn write_metrics(
 }
 
 /// Writes `value` as pretty JSON, atomically.
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
     write_atomic(path, text.as_bytes())

@@ -1,16 +1,18 @@
 //! A trainable BERT-family encoder (BERT, MiniLM, RoBERTa) in candle.
 //!
 //! Weight names are Hugging Face's, so the same `model.safetensors` loads. Unlike
-//! candle-transformers' BERT, every operation here carries gradients (LayerNorm is goodfit's
-//! own, softmax the composed one) and dropout is real. Frozen layers run without dropout:
+//! candle-transformers' BERT, every operation here carries gradients (LayerNorm, the attention
+//! softmax and bias+GELU are goodfit's own fused kernels) and dropout is real. Frozen layers run without dropout:
 //! they act as a fixed feature extractor, which also lets their output be cached.
 
-use candle_core::{DType, Module, Tensor, D};
+use candle_core::{DType, Module, Tensor};
 
 use crate::error::Result;
 
+use super::attention_softmax::attention_softmax;
 use super::config::{Activation, Architecture, EncoderConfig};
 use super::dropout::Mode;
+use super::gelu::bias_gelu;
 use super::layer_norm::LayerNorm;
 use super::linear::Linear;
 use super::params::{Init, Params};
@@ -144,7 +146,7 @@ impl Layer {
         })
     }
 
-    /// `x`: `[batch, seq, hidden]`; `mask_bias`: `[batch, 1, 1, seq]`, 0 for tokens and a
+    /// `x`: `[batch, seq, hidden]`; `mask_bias`: `[batch, seq]`, 0 for tokens and a
     /// large negative number for padding.
     fn forward(&self, x: &Tensor, mask_bias: &Tensor, mode: &mut Mode) -> Result<Tensor> {
         let (batch, seq, hidden) = x.dims3()?;
@@ -157,10 +159,8 @@ impl Layer {
         let q = split_heads(self.query.forward(x)?)?;
         let k = split_heads(self.key.forward(x)?)?;
         let v = split_heads(self.value.forward(x)?)?;
-        let scores = (q.matmul(&k.t()?)? * (1.0 / (head_dim as f64).sqrt()))?;
-        let scores = scores.broadcast_add(mask_bias)?;
-        // The composed softmax: candle's fused softmax_last_dim has no backward.
-        let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        let probs = attention_softmax(&q.matmul(&k.t()?)?, mask_bias, scale)?;
         let probs = self.drop(&probs, self.attention_dropout, mode)?;
         let context = probs
             .matmul(&v)?
@@ -173,11 +173,12 @@ impl Layer {
         )?;
         let x = self.attention_norm.forward(&(attended + x)?)?;
 
-        let inner = self.intermediate.forward(&x)?;
         let inner = match self.activation {
-            Activation::Gelu => inner.gelu_erf()?,
-            Activation::GeluTanh => inner.gelu()?,
-            Activation::Relu => inner.relu()?,
+            Activation::Gelu => {
+                bias_gelu(&self.intermediate.project(&x)?, &self.intermediate.bias)?
+            }
+            Activation::GeluTanh => self.intermediate.forward(&x)?.gelu()?,
+            Activation::Relu => self.intermediate.forward(&x)?.relu()?,
         };
         let out = self.drop(&self.output.forward(&inner)?, self.hidden_dropout, mode)?;
         Ok(self.output_norm.forward(&(out + x)?)?)
@@ -316,11 +317,9 @@ impl Encoder {
     }
 }
 
-/// `[batch, 1, 1, seq]`: 0 where attended, a large negative number at padding, whose exp()
-/// is 0.
+/// `[batch, seq]`: 0 where attended, a large negative number at padding, whose exp() is 0.
 fn mask_bias(mask: &Tensor) -> Result<Tensor> {
-    let (batch, seq) = mask.dims2()?;
-    Ok(((mask.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((batch, 1, 1, seq))?)
+    Ok(((mask.to_dtype(DType::F32)? - 1.0)? * 1e9)?)
 }
 
 impl std::str::FromStr for TrainLayers {

@@ -38,13 +38,15 @@ impl Linear {
     /// Applies the layer to the last dimension of `x`. Leading dimensions are flattened so
     /// the work is one matrix product.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.project(x)?.broadcast_add(&self.bias)?)
+    }
+
+    /// `x·Wᵀ` without the bias, for callers that fuse the bias into the next op.
+    pub fn project(&self, x: &Tensor) -> Result<Tensor> {
         let dims = x.dims();
         let inputs = *dims.last().unwrap_or(&0);
         let rows = x.elem_count() / inputs.max(1);
-        let y = x
-            .reshape((rows, inputs))?
-            .matmul(&self.weight.t()?)?
-            .broadcast_add(&self.bias)?;
+        let y = x.reshape((rows, inputs))?.matmul(&self.weight.t()?)?;
         let mut out_dims = dims.to_vec();
         if let Some(last) = out_dims.last_mut() {
             *last = self.weight.dim(0)?;

@@ -1,11 +1,15 @@
 //! Pretrained models: reading a Hugging Face model folder and the trainable classifier
 //! built on it.
 
+pub mod attention_softmax;
 pub mod bert;
 pub mod classifier;
 pub mod config;
+mod cpu_storage;
 pub mod dropout;
+mod fast_math;
 pub mod folder;
+pub mod gelu;
 pub mod head;
 pub mod layer_norm;
 pub mod linear;

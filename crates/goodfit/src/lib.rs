@@ -13,8 +13,11 @@
 //! - [`decision`]: turn probabilities into classes with tuned cut-offs or logit offsets;
 //! - [`metrics`]: score predictions exactly as scikit-learn and imbalanced-learn do
 //!   (`goodfit evaluate`);
-//! - [`diagnose`] and [`report`]: say what went wrong, and show it (`goodfit diagnose`).
+//! - [`diagnose`] and [`report`]: say what went wrong, and show it (`goodfit diagnose`);
+//! - [`auto`]: search for a configuration that fits, trial by trial, from the verdicts
+//!   (`goodfit train --auto`).
 
+pub mod auto;
 pub mod data;
 pub mod decision;
 pub mod diagnose;

@@ -6,6 +6,7 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
+use goodfit::auto::{read_trials, run_auto, AutoConfig};
 use goodfit::model::tiny::write_tiny_bert;
 use goodfit::model::{
     Classifier, ClassifierSpec, EncoderConfig, Mode, Params, Pooling, SavedClassifier, TrainLayers,
@@ -435,4 +436,86 @@ fn cached_frozen_layers_train_as_the_full_forward_pass_does() {
     let first = cached[0]["train_loss"].as_f64().unwrap();
     let last = cached.last().unwrap()["train_loss"].as_f64().unwrap();
     assert!(last < first, "{first} → {last}");
+}
+
+/// Records what a search evaluates and how many epochs start; asks to stop once a
+/// fine-tune's frozen layers have been computed, as Ctrl-C during the first fine-tune would.
+#[derive(Default)]
+struct SearchWatcher {
+    evaluations: std::cell::RefCell<Vec<String>>,
+    messages: std::cell::RefCell<Vec<String>>,
+    stop_at_fine_tune: bool,
+}
+
+impl Observer for SearchWatcher {
+    fn eval_start(&self, what: &str, _: usize) {
+        self.evaluations.borrow_mut().push(what.to_string());
+    }
+    fn message(&self, text: &str) {
+        self.messages.borrow_mut().push(text.to_string());
+    }
+    fn keep_going(&self) -> bool {
+        !(self.stop_at_fine_tune
+            && self
+                .evaluations
+                .borrow()
+                .iter()
+                .any(|w| w.contains("frozen layers, once")))
+    }
+}
+
+#[test]
+fn auto_computes_the_frozen_features_once_for_every_head_trial_and_survives_an_interruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    let out = dir.path().join("auto");
+    let mut cfg = config(&model, &train_path, &val_path, &out);
+    cfg.head_lr = 3e-2;
+    let search = AutoConfig {
+        budget_minutes: None,
+        max_trials: Some(4),
+        select_metric: "accuracy".into(),
+    };
+    let watcher = SearchWatcher {
+        stop_at_fine_tune: true,
+        ..SearchWatcher::default()
+    };
+    let result = run_auto(&cfg, &search, &watcher).unwrap();
+
+    // Half the trials may be head-only: two, on features the encoder computed once.
+    let evaluations = watcher.evaluations.borrow();
+    let once = |set: &str| {
+        evaluations
+            .iter()
+            .filter(|w| w.starts_with(set) && w.contains("frozen encoder, once"))
+            .count()
+    };
+    assert_eq!(
+        (once("training"), once("validation")),
+        (1, 1),
+        "{evaluations:?}"
+    );
+    let trials = read_trials(&out.join("trials.jsonl")).unwrap();
+    assert_eq!(trials.len(), 2, "the interrupted fine-tune is not a trial");
+    assert!(trials
+        .iter()
+        .all(|t| t.session.starts_with("train_layers 0,")));
+    assert_eq!(trials[1].name, "head-lr0.09");
+    assert_eq!(trials[1].changes["head_lr"], "0.09");
+    assert_eq!(result.ended, "interrupted");
+    assert_eq!(trials.iter().filter(|t| t.chosen).count(), 1);
+    assert_eq!(
+        result.chosen.index,
+        trials.iter().find(|t| t.chosen).unwrap().index
+    );
+    assert!(result.test.is_none(), "no test file, no test scores");
+    // The chosen model is the run folder's, and the interrupted trial left no folder.
+    assert!(out.join("model/model.safetensors").is_file());
+    let folders = std::fs::read_dir(out.join("trials")).unwrap().count();
+    assert_eq!(folders, 2);
+    assert!(watcher
+        .messages
+        .borrow()
+        .iter()
+        .any(|m| m.starts_with("trial 2 head-lr0.09: val accuracy")));
 }

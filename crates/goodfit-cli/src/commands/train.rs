@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
+use goodfit::auto::{run_auto, AutoConfig, Budget, SelectMetric, TRIALS_FILE};
 use goodfit::metrics::text_report;
 use goodfit::train::{train, TrainConfig};
 use serde::Serialize;
@@ -197,6 +198,64 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip)]
     resume: Option<PathBuf>,
+    /// Search for a configuration that fits: a first recipe from the data, cheap head-only
+    /// trials on cached features, then fine-tunes chosen from the verdicts, while the budget
+    /// lasts; the best by the validation --select-metric is kept in --out, every trial is a
+    /// line of OUT/trials.jsonl, and a --test file is scored once, at the end, for the
+    /// chosen and the first trial. The other flags are the starting point.
+    #[arg(long)]
+    #[serde(skip)]
+    auto: bool,
+    /// With --auto: wall-clock minutes for the whole search [default: 15, unless only
+    /// --max-trials is given].
+    #[arg(long, value_name = "M")]
+    #[serde(skip)]
+    budget_minutes: Option<f64>,
+    /// With --auto: the most trials.
+    #[arg(long, value_name = "N")]
+    #[serde(skip)]
+    max_trials: Option<usize>,
+    /// With --auto: the validation score that ranks trials: loss or a metric such as
+    /// f1_macro, balanced_accuracy, accuracy, mcc, roc_auc [default: f1_macro].
+    #[arg(long, value_name = "METRIC")]
+    #[serde(skip)]
+    select_metric: Option<String>,
+}
+
+/// The search settings of `--auto`, or `None` without it; search flags without `--auto`
+/// and bad values are refused before anything runs.
+fn auto_config(args: &TrainArgs) -> Result<Option<AutoConfig>> {
+    if !args.auto {
+        for (flag, given) in [
+            ("--budget-minutes", args.budget_minutes.is_some()),
+            ("--max-trials", args.max_trials.is_some()),
+            ("--select-metric", args.select_metric.is_some()),
+        ] {
+            if given {
+                bail!("{flag} sets up a search: add --auto");
+            }
+        }
+        return Ok(None);
+    }
+    if args.resume.is_some() {
+        bail!(
+            "--resume continues one run and cannot be combined with --auto; start the search again"
+        );
+    }
+    let auto = AutoConfig {
+        budget_minutes: match (args.budget_minutes, args.max_trials) {
+            (None, None) => AutoConfig::default().budget_minutes,
+            (minutes, _) => minutes,
+        },
+        max_trials: args.max_trials,
+        select_metric: args
+            .select_metric
+            .clone()
+            .unwrap_or_else(|| AutoConfig::default().select_metric),
+    };
+    Budget::new(auto.budget_minutes, auto.max_trials)?;
+    SelectMetric::parse(&auto.select_metric)?;
+    Ok(Some(auto))
 }
 
 /// The configuration: `--config` (or the resumed run's config.toml), then the flags.
@@ -234,8 +293,12 @@ pub(crate) fn resolve(args: &TrainArgs) -> Result<TrainConfig> {
 
 /// Runs `goodfit train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
+    let auto = auto_config(args)?;
     let config = resolve(args)?;
     let bars = Bars::new(config.quiet);
+    if let Some(auto) = auto {
+        return search(&config, &auto, &bars);
+    }
     let result = train(&config, args.resume.is_some(), &bars)?;
     let mut text = format!(
         "\nrun folder: {}\nepochs run: {}{}, best epoch: {}, {:.0} s\n",
@@ -261,6 +324,54 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         text += &format!("\n{decision}\n");
     }
     text += &format!("\ndiagnosis:\n{}", result.diagnosis);
+    text += &format!(
+        "\nreport: {}\n",
+        result.out.join(goodfit::report::REPORT_FILE).display()
+    );
+    print(&text)
+}
+
+/// Runs `goodfit train --auto` and prints the choice, with both test scores.
+fn search(config: &TrainConfig, auto: &AutoConfig, bars: &Bars) -> Result<()> {
+    let result = run_auto(config, auto, bars)?;
+    let metric = &result.chosen.select_metric;
+    let value = |v: Option<f64>| v.map_or("undefined".into(), |v| format!("{v:.4}"));
+    let mut text = format!(
+        "\nrun folder: {} (the chosen model; every trial in {})\n{} trials in {:.0} s; the search ended: {}\n",
+        result.out.display(),
+        result.out.join(TRIALS_FILE).display(),
+        result.trials.len(),
+        result.seconds,
+        result.ended
+    );
+    text += &format!(
+        "chosen: trial {} {}, val {metric} {} (first trial, {}: {})\n",
+        result.chosen.index,
+        result.chosen.name,
+        value(result.chosen.val_metric),
+        result.first.name,
+        value(result.first.val_metric)
+    );
+    if let Some((chosen, first)) = &result.test {
+        let score = |s: &goodfit::auto::TestScore| {
+            value(if metric == "loss" {
+                Some(s.loss)
+            } else {
+                s.metrics.get(metric)
+            })
+        };
+        text += &format!(
+            "test {metric}, scored once after the search: chosen {}, first trial {}\n",
+            score(chosen),
+            score(first)
+        );
+        text += &format!(
+            "\ntest of the chosen model (loss {:.4}):\n{}",
+            chosen.loss,
+            text_report(&chosen.metrics)
+        );
+    }
+    text += &format!("\ndiagnosis of the chosen trial:\n{}", result.diagnosis);
     text += &format!(
         "\nreport: {}\n",
         result.out.join(goodfit::report::REPORT_FILE).display()

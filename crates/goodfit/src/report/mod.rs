@@ -8,13 +8,15 @@
 //! - optional, each adding a section: `diagnosis.json` (verdicts and remedies), `data.json`
 //!   (`goodfit inspect --json` of the training data), `weights.json` (per-layer statistics)
 //!   and `predictions_val.json` / `predictions_test.json` (probabilities, for
-//!   precision-recall curves and reliability diagrams), and `learning_curve.json` (the
-//!   scores of `goodfit learning-curve` against the training set size); the `decision`
-//!   object of `metrics.json` adds the decision-rule section.
+//!   precision-recall curves and reliability diagrams), `learning_curve.json` (the
+//!   scores of `goodfit learning-curve` against the training set size), and `trials.jsonl`
+//!   with `auto.json` (the trials of `goodfit train --auto`, what was tried and why); the
+//!   `decision` object of `metrics.json` adds the decision-rule section.
 //!
 //! An optional file that is present but unusable shows a notice in its section rather than
 //! stopping the report: the rest of the run is still worth seeing.
 
+mod auto;
 mod charts;
 mod confusion;
 mod curves;
@@ -60,6 +62,7 @@ pub fn render(run_dir: &Path) -> Result<String> {
         }
     };
     add("diagnosis", "Diagnosis", verdicts::section(&run));
+    add("auto", "What was tried and why", auto::section(&run));
     add("curves", "Training curves", Some(curves::section(&run)));
     add("learning", "Learning curve", learning::section(&run));
     add("results", "Results", results::section(&run));

@@ -36,6 +36,10 @@ pub struct Run {
     pub predictions_test: Optional<Predictions>,
     /// `learning_curve.json` (`goodfit learning-curve`).
     pub learning_curve: Optional<Value>,
+    /// `trials.jsonl` (`goodfit train --auto`): one record per trial.
+    pub trials: Optional<Vec<crate::auto::Trial>>,
+    /// `auto.json` (`goodfit train --auto`): the choice and the test scores.
+    pub auto: Optional<Value>,
 }
 
 /// An optional file: absent, read, or present but unusable (its section then says why
@@ -170,6 +174,13 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         predictions_val: optional_json(&dir.join("predictions_val.json"), predictions),
         predictions_test: optional_json(&dir.join("predictions_test.json"), predictions),
         learning_curve: optional_json(&dir.join("learning_curve.json"), Ok),
+        trials: {
+            let path = dir.join(crate::auto::TRIALS_FILE);
+            optional_text(&path, |text| {
+                crate::auto::trial::parse_trials(text, &path).map_err(|e| e.to_string())
+            })
+        },
+        auto: optional_json(&dir.join(crate::auto::AUTO_FILE), Ok),
     })
 }
 
@@ -357,6 +368,19 @@ fn optional_json<T>(
     path: &Path,
     convert: impl FnOnce(Value) -> std::result::Result<T, String>,
 ) -> Optional<T> {
+    optional_text(path, |text| {
+        let value =
+            serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        convert(value)
+    })
+}
+
+/// Reads an optional text file and turns it into `T` with `parse` (which says what is
+/// wrong when the text is not what the report expects).
+fn optional_text<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+) -> Optional<T> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -366,12 +390,9 @@ fn optional_json<T>(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Optional::Absent,
         Err(e) => return Optional::Unreadable(format!("{name}: {e}")),
     };
-    match serde_json::from_str::<Value>(&text) {
-        Ok(value) => match convert(value) {
-            Ok(v) => Optional::Present(v),
-            Err(why) => Optional::Unreadable(format!("{name}: {why}")),
-        },
-        Err(e) => Optional::Unreadable(format!("{name}: not valid JSON: {e}")),
+    match parse(&text) {
+        Ok(v) => Optional::Present(v),
+        Err(why) => Optional::Unreadable(format!("{name}: {why}")),
     }
 }
 

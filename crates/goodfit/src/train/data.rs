@@ -129,7 +129,7 @@ pub fn prepare(
 }
 
 /// The texts of a labelled file, with empty texts skipped (or, under `strict`, refused).
-fn read_texts(
+pub(crate) fn read_texts(
     path: &Path,
     config: &TrainConfig,
     observer: &dyn Observer,

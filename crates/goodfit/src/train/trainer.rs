@@ -87,9 +87,23 @@ pub struct RunResult {
 /// run with the same seed.
 pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Result<RunResult> {
     config.validate()?;
-    let out = config.out.clone();
-    prepare_run_dir(&out, config, resume)?;
+    prepare_run_dir(&config.out, config, resume)?;
     let session = Session::open(config, observer)?;
+    train_in_session(&session, &config.out, resume, observer)
+}
+
+/// Trains, scores and saves a classifier with `session.config` into the run folder `out`,
+/// which [`prepare_run_dir`] has prepared: everything [`train`] does after opening the
+/// session. Settings that [`Session::open`] does not read (learning rates, regularisation,
+/// epochs, the loss and the other imbalance remedies, the head) may change between calls,
+/// so one session serves many runs (`goodfit train --auto`).
+pub fn train_in_session(
+    session: &Session,
+    out: &Path,
+    resume: bool,
+    observer: &dyn Observer,
+) -> Result<RunResult> {
+    let out = out.to_path_buf();
     let data = &session.data;
     observer.message(&format!(
         "{} training and {} validation examples, {} classes",
@@ -128,7 +142,7 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
         None => (&data.train, session.cache.as_ref().map(|c| &c.train)),
     };
     let fitted = fit(
-        &session,
+        session,
         train_examples,
         train_features,
         Some((&out, resume)),
@@ -147,7 +161,7 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
             let cached = session.cache.as_ref().and_then(|c| c.test.as_ref());
             let scored =
                 fitted
-                    .scorer(&session)
+                    .scorer(session)
                     .score(&fitted.classifier, test, cached, None, "test")?;
             write_predictions(
                 &out.join(TEST_PREDICTIONS_FILE),
@@ -259,10 +273,7 @@ impl Session {
         let model_dir = resolve_model(&config.model)?;
         let folder = ModelFolder::open(&model_dir)?;
         let tokenizer = load_tokenizer(&model_dir)?;
-        let positions = folder.config.max_position_embeddings
-            - folder
-                .architecture
-                .position_offset(folder.config.pad_token_id);
+        let positions = model_positions(&folder);
         let mut config = config.clone();
         if config.max_len > positions {
             observer.message(&format!(
@@ -334,6 +345,11 @@ impl Session {
         Ok(session)
     }
 
+    /// The longest input the model takes, in tokens.
+    pub fn positions(&self) -> usize {
+        model_positions(&self.folder)
+    }
+
     /// The padding token's id.
     fn pad_id(&self) -> u32 {
         self.folder.config.pad_token_id as u32
@@ -362,6 +378,15 @@ impl Session {
         )?;
         Ok((classifier, params))
     }
+}
+
+/// The longest input `folder`'s model takes: its position embeddings less the offset its
+/// architecture starts them at.
+fn model_positions(folder: &ModelFolder) -> usize {
+    folder.config.max_position_embeddings
+        - folder
+            .architecture
+            .position_offset(folder.config.pad_token_id)
 }
 
 /// A finished fit: the classifier with the best epoch's weights restored.
@@ -730,7 +755,7 @@ fn insert_metrics(record: &mut Map<String, Value>, prefix: &str, metrics: &Metri
 /// Creates the run folder. A fresh run removes a previous run's outputs first, so that a
 /// failed run never leaves an old `model/` looking like its result; `config.toml` is written
 /// at once. A resumed run needs the checkpoint.
-fn prepare_run_dir(out: &Path, config: &TrainConfig, resume: bool) -> Result<()> {
+pub fn prepare_run_dir(out: &Path, config: &TrainConfig, resume: bool) -> Result<()> {
     if resume {
         if !out.join(CHECKPOINT_FILE).is_file() {
             return Err(Error::Invalid(format!(
@@ -752,26 +777,35 @@ fn prepare_run_dir(out: &Path, config: &TrainConfig, resume: bool) -> Result<()>
         crate::diagnose::DIAGNOSIS_FILE,
         crate::report::REPORT_FILE,
         "learning_curve.json",
+        crate::auto::TRIALS_FILE,
+        crate::auto::AUTO_FILE,
     ] {
         let path = out.join(file);
         if path.exists() {
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
     }
-    let model = out.join(MODEL_DIR);
-    if model.exists() {
-        std::fs::remove_dir_all(&model).map_err(|e| Error::io(&model, e))?;
+    for dir in [MODEL_DIR, crate::auto::TRIALS_DIR] {
+        let path = out.join(dir);
+        if path.exists() {
+            std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
     }
     write_atomic(&out.join(CONFIG_FILE), config.to_toml()?.as_bytes())
 }
 
 fn write_history(out: &Path, history: &[Map<String, Value>]) -> Result<()> {
+    write_json_lines(&out.join(HISTORY_FILE), history)
+}
+
+/// Writes `records` as JSON Lines (one compact object per line), atomically.
+pub(crate) fn write_json_lines<T: serde::Serialize>(path: &Path, records: &[T]) -> Result<()> {
     let mut text = String::new();
-    for record in history {
+    for record in records {
         text += &serde_json::to_string(record).map_err(|e| Error::Invalid(e.to_string()))?;
         text.push('\n');
     }
-    write_atomic(&out.join(HISTORY_FILE), text.as_bytes())
+    write_atomic(path, text.as_bytes())
 }
 
 fn write_metrics(
@@ -814,7 +848,7 @@ pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<
 }
 
 /// Labels, true classes and probabilities, for precision-recall curves and calibration.
-fn write_predictions(
+pub(crate) fn write_predictions(
     path: &Path,
     labels: &LabelMap,
     targets: &[usize],

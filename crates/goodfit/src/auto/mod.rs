@@ -1,0 +1,30 @@
+//! `goodfit train --auto`: a search for a configuration that fits, within a budget.
+//!
+//! It starts from a [recipe] chosen from the data (its size, imbalance and text
+//! lengths), runs cheap head-only trials on the frozen encoder's cached features first,
+//! then fine-tunes, each next configuration answering the [verdicts](crate::diagnose) on
+//! the trials before ([`next`]), while the [budget] lasts. Trials are compared on
+//! validation data only; a test file is scored once, at the end, for the chosen trial and
+//! for the first. Every trial is a run folder under `RUN_DIR/trials/` and a line of
+//! `RUN_DIR/trials.jsonl` ([`trial`]); the run folder itself holds the chosen model, so
+//! `goodfit predict --run RUN_DIR` uses it.
+
+pub mod budget;
+mod finish;
+pub mod next;
+pub mod recipe;
+pub mod search;
+pub mod select;
+pub mod trial;
+
+pub use budget::Budget;
+pub use search::{run_auto, AutoConfig, AutoResult, TestScore};
+pub use select::SelectMetric;
+pub use trial::{read_trials, Trial};
+
+/// One line per trial, in the search's run folder.
+pub const TRIALS_FILE: &str = "trials.jsonl";
+/// The search's summary: the choice, both test scores, the budget used.
+pub const AUTO_FILE: &str = "auto.json";
+/// The folder of the trials' run folders.
+pub const TRIALS_DIR: &str = "trials";

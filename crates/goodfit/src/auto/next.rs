@@ -1,0 +1,709 @@
+//! What to try next: configurations that answer the verdicts on a trial, each with the
+//! evidence that calls for it in one line.
+//!
+//! | verdict | changes, most promising first |
+//! |---|---|
+//! | overfitting | more regularisation (weight decay, dropout); fewer trainable layers; an earlier stop; a lower learning rate |
+//! | underfitting | a higher learning rate; more trainable layers; longer inputs (when many texts are cut); more epochs; less regularisation; a hidden layer in the head |
+//! | not converged | more epochs; a higher learning rate; more trainable layers |
+//! | imbalance bias | the ladder: class weights, then a balanced sampler (instead of the weights), then a tuned decision rule, then (encoder frozen) SMOTE in embedding space |
+//! | good fit | a neighbouring learning rate, half and double |
+//!
+//! The cheap head-only stage has its own short list ([`head_stage`]): head learning rates,
+//! weight decay, a hidden layer, and every imbalance remedy on its own.
+
+use serde_json::Value;
+
+use crate::decision::Objective;
+use crate::diagnose::{Diagnosis, Verdict, VerdictKind};
+use crate::model::TrainLayers;
+use crate::train::imbalance::{ClassWeight, LossKind, Sampler};
+use crate::train::oversample::Oversample;
+use crate::train::TrainConfig;
+
+use super::recipe::DataFacts;
+
+/// Epochs a head-only trial runs (a pass over cached features takes milliseconds; early
+/// stopping ends it sooner).
+pub const HEAD_EPOCHS: usize = 20;
+/// The most epochs a proposal asks for.
+pub const MAX_EPOCHS: usize = 30;
+/// The longest input window a proposal asks for.
+pub const MAX_WINDOW: usize = 512;
+
+/// A configuration to try, with a short name and the reason for it.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    /// A short name for the trial folder (`regularise`, `head-lr0.003`).
+    pub name: String,
+    /// The evidence and the change, in one line.
+    pub why: String,
+    /// The settings.
+    pub config: TrainConfig,
+}
+
+/// What proposals depend on besides the configuration and its verdicts.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Facts about the training data.
+    pub facts: DataFacts,
+    /// The encoder's layers.
+    pub layers: usize,
+    /// The longest input the model takes, in tokens.
+    pub positions: usize,
+    /// What a tuned decision rule aims for (from the select metric).
+    pub objective: Objective,
+}
+
+/// The imbalance remedies a search tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// Balanced class weights in the loss.
+    ClassWeights,
+    /// The logit-adjusted loss.
+    LogitAdjustedLoss,
+    /// Mini-batches with every class equally likely.
+    BalancedSampler,
+    /// A decision rule tuned on the validation set.
+    TuneThreshold,
+    /// SMOTE on the frozen encoder's embeddings.
+    Oversample,
+}
+
+impl Remedy {
+    /// Every remedy, as the head-only stage tries them (each on its own).
+    pub const ALL: [Remedy; 5] = [
+        Remedy::ClassWeights,
+        Remedy::LogitAdjustedLoss,
+        Remedy::BalancedSampler,
+        Remedy::TuneThreshold,
+        Remedy::Oversample,
+    ];
+    /// The order in which an imbalance verdict escalates.
+    pub const LADDER: [Remedy; 4] = [
+        Remedy::ClassWeights,
+        Remedy::BalancedSampler,
+        Remedy::TuneThreshold,
+        Remedy::Oversample,
+    ];
+
+    /// Its short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Remedy::ClassWeights => "class-weights",
+            Remedy::LogitAdjustedLoss => "logit-adjusted",
+            Remedy::BalancedSampler => "balanced-sampler",
+            Remedy::TuneThreshold => "tune-threshold",
+            Remedy::Oversample => "smote",
+        }
+    }
+
+    /// Whether it would change `config` and can run with it. The loss-side remedies
+    /// (weights, logit-adjusted loss, sampler) replace one another, so a later rung of the
+    /// ladder is not undone by an earlier one.
+    pub fn applies(self, config: &TrainConfig) -> bool {
+        match self {
+            Remedy::ClassWeights => {
+                config.class_weight == ClassWeight::None
+                    && config.sampler == Sampler::Random
+                    && config.loss == LossKind::CrossEntropy
+            }
+            Remedy::LogitAdjustedLoss => config.loss != LossKind::LogitAdjusted,
+            Remedy::BalancedSampler => config.sampler == Sampler::Random,
+            Remedy::TuneThreshold => {
+                config.tune_threshold.is_none() && config.logit_adjust.is_none()
+            }
+            Remedy::Oversample => {
+                config.train_layers == TrainLayers::Top(0) && config.oversample.is_none()
+            }
+        }
+    }
+
+    /// `config` with the remedy; the loss-side ones replace each other (both at once would
+    /// correct the imbalance twice).
+    pub fn apply(self, config: &TrainConfig, objective: &Objective) -> TrainConfig {
+        let mut c = config.clone();
+        let loss_side = |c: &mut TrainConfig, weight, loss, sampler| {
+            c.class_weight = weight;
+            c.loss = loss;
+            c.sampler = sampler;
+        };
+        match self {
+            Remedy::ClassWeights => loss_side(
+                &mut c,
+                ClassWeight::Balanced,
+                LossKind::CrossEntropy,
+                Sampler::Random,
+            ),
+            Remedy::LogitAdjustedLoss => loss_side(
+                &mut c,
+                ClassWeight::None,
+                LossKind::LogitAdjusted,
+                Sampler::Random,
+            ),
+            Remedy::BalancedSampler => loss_side(
+                &mut c,
+                ClassWeight::None,
+                LossKind::CrossEntropy,
+                Sampler::Balanced,
+            ),
+            Remedy::TuneThreshold => {
+                c.tune_threshold = Some(objective.clone());
+                c.logit_adjust = None;
+            }
+            Remedy::Oversample => c.oversample = Some(Oversample::Smote),
+        }
+        c
+    }
+
+    /// The change in words.
+    fn describe(self, objective: &Objective) -> String {
+        match self {
+            Remedy::ClassWeights => "balanced class weights in the loss".into(),
+            Remedy::LogitAdjustedLoss => "the logit-adjusted loss".into(),
+            Remedy::BalancedSampler => {
+                "a balanced sampler (instead of weights or an adjusted loss)".into()
+            }
+            Remedy::TuneThreshold => format!("a decision rule tuned for {objective}"),
+            Remedy::Oversample => "SMOTE on the frozen encoder's embeddings".into(),
+        }
+    }
+}
+
+/// The head-only stages, in the order they run; each builds on the best head so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadStage {
+    /// Higher head learning rates.
+    LearningRate,
+    /// Stronger weight decay.
+    WeightDecay,
+    /// A hidden layer in the head.
+    Hidden,
+    /// Each imbalance remedy on its own (only when the classes are imbalanced).
+    Imbalance,
+}
+
+impl HeadStage {
+    /// The stages in order.
+    pub const ALL: [HeadStage; 4] = [
+        HeadStage::LearningRate,
+        HeadStage::WeightDecay,
+        HeadStage::Hidden,
+        HeadStage::Imbalance,
+    ];
+}
+
+/// The head-only version of `recipe`: the encoder frozen (its pooled features computed
+/// once), more epochs since each costs milliseconds, and a little more patience.
+pub fn head_only(recipe: &TrainConfig) -> TrainConfig {
+    TrainConfig {
+        train_layers: TrainLayers::Top(0),
+        epochs: HEAD_EPOCHS.max(recipe.epochs),
+        patience: recipe.patience.max(3),
+        ..recipe.clone()
+    }
+}
+
+/// The proposals of one head-only stage, built on `best`, the best head configuration so
+/// far. The imbalance stage is empty when the classes are balanced and no head trial was
+/// found biased (`biased`).
+pub fn head_stage(
+    stage: HeadStage,
+    best: &TrainConfig,
+    ctx: &Context,
+    biased: bool,
+) -> Vec<Proposal> {
+    let head = |name: String, why: String, config: TrainConfig| Proposal {
+        name: format!("head-{name}"),
+        why: format!("head only: {why}"),
+        config,
+    };
+    match stage {
+        HeadStage::LearningRate => [3.0, 10.0]
+            .iter()
+            .map(|factor| {
+                let lr = round2(best.head_lr * factor);
+                head(
+                    format!("lr{lr}"),
+                    format!("a head learning rate {factor}× the {}", best.head_lr),
+                    TrainConfig {
+                        head_lr: lr,
+                        ..best.clone()
+                    },
+                )
+            })
+            .collect(),
+        HeadStage::WeightDecay if best.weight_decay < 0.1 => vec![head(
+            "wd0.1".into(),
+            format!("weight decay 0.1 instead of {}", best.weight_decay),
+            TrainConfig {
+                weight_decay: 0.1,
+                ..best.clone()
+            },
+        )],
+        HeadStage::Hidden if best.head_hidden.is_none() => vec![head(
+            "hidden256".into(),
+            "a hidden layer of 256 in the head: a non-linear classifier of the features".into(),
+            TrainConfig {
+                head_hidden: Some(256),
+                ..best.clone()
+            },
+        )],
+        HeadStage::Imbalance if ctx.facts.imbalanced() || biased => Remedy::ALL
+            .iter()
+            .filter(|r| r.applies(best))
+            .map(|r| {
+                head(
+                    r.name().into(),
+                    format!(
+                        "classes {:.1} : 1 → {}",
+                        ctx.facts.imbalance_ratio,
+                        r.describe(&ctx.objective)
+                    ),
+                    r.apply(best, &ctx.objective),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Configurations that answer the verdicts on a trial run with `config`, most severe verdict
+/// first and, within a verdict, the most promising change first. Nothing here checks what
+/// was tried before: the search skips repeats.
+pub fn propose(config: &TrainConfig, diagnosis: &Diagnosis, ctx: &Context) -> Vec<Proposal> {
+    let mut proposals = Vec::new();
+    for verdict in &diagnosis.verdicts {
+        let because = evidence_line(verdict);
+        let mut add = |name: &str, change: String, changed: Option<TrainConfig>| {
+            if let Some(changed) = changed.filter(|c| c != config) {
+                proposals.push(Proposal {
+                    name: name.into(),
+                    why: format!("{because} → {change}"),
+                    config: changed,
+                });
+            }
+        };
+        let c = config;
+        match verdict.kind {
+            VerdictKind::Overfitting => {
+                let decay = round2((c.weight_decay * 5.0).max(0.05)).min(0.5);
+                let dropout = ((c.dropout.unwrap_or(0.1) + 0.1).min(0.5) * 100.0).round() / 100.0;
+                add(
+                    "regularise",
+                    format!("weight decay {decay}, dropout {dropout}"),
+                    Some(TrainConfig {
+                        weight_decay: decay,
+                        dropout: Some(dropout),
+                        ..c.clone()
+                    }),
+                );
+                let fewer = fewer_layers(c.train_layers, ctx.layers);
+                add(
+                    "fewer-layers",
+                    format!("train {} layers", opt_layers(fewer)),
+                    fewer.map(|train_layers| TrainConfig {
+                        train_layers,
+                        ..c.clone()
+                    }),
+                );
+                add(
+                    "stop-earlier",
+                    "patience 1: stop at the first epoch without improvement".into(),
+                    (c.patience != 1).then(|| TrainConfig {
+                        patience: 1,
+                        ..c.clone()
+                    }),
+                );
+                add(
+                    "lower-lr",
+                    format!("learning rate {}", round2(c.lr / 2.0)),
+                    Some(TrainConfig {
+                        lr: round2(c.lr / 2.0),
+                        ..c.clone()
+                    }),
+                );
+            }
+            VerdictKind::Underfitting => {
+                add("higher-lr", lr_change(c, 3.0), higher_lr(c, 3.0));
+                let more = more_layers(c.train_layers, ctx.layers);
+                add(
+                    "more-layers",
+                    format!("train {} layers", opt_layers(more)),
+                    more.map(|train_layers| TrainConfig {
+                        train_layers,
+                        ..c.clone()
+                    }),
+                );
+                let window = (c.max_len * 2).min(MAX_WINDOW).min(ctx.positions);
+                add(
+                    "longer-inputs",
+                    format!(
+                        "max_len {window}: {:.0}% of the texts fill {} tokens",
+                        ctx.facts.truncated_share * 100.0,
+                        c.max_len
+                    ),
+                    (ctx.facts.truncating() && window > c.max_len).then(|| TrainConfig {
+                        max_len: window,
+                        ..c.clone()
+                    }),
+                );
+                add("more-epochs", epochs_change(c), more_epochs(c));
+                add(
+                    "less-regularisation",
+                    "no weight decay, L1 or label smoothing, dropout 0.05".into(),
+                    Some(TrainConfig {
+                        weight_decay: 0.0,
+                        l1: 0.0,
+                        label_smoothing: 0.0,
+                        dropout: Some(c.dropout.map_or(0.05, |d| d.min(0.05))),
+                        ..c.clone()
+                    }),
+                );
+                add(
+                    "head-hidden",
+                    "a hidden layer of 256 in the head".into(),
+                    c.head_hidden.is_none().then(|| TrainConfig {
+                        head_hidden: Some(256),
+                        ..c.clone()
+                    }),
+                );
+            }
+            VerdictKind::NotConverged => {
+                add("more-epochs", epochs_change(c), more_epochs(c));
+                add("higher-lr", lr_change(c, 2.0), higher_lr(c, 2.0));
+                let more = more_layers(c.train_layers, ctx.layers);
+                add(
+                    "more-layers",
+                    format!("train {} layers", opt_layers(more)),
+                    more.map(|train_layers| TrainConfig {
+                        train_layers,
+                        ..c.clone()
+                    }),
+                );
+            }
+            VerdictKind::ImbalanceBias => {
+                for remedy in Remedy::LADDER.iter().filter(|r| r.applies(c)) {
+                    add(
+                        remedy.name(),
+                        remedy.describe(&ctx.objective),
+                        Some(remedy.apply(c, &ctx.objective)),
+                    );
+                }
+            }
+            VerdictKind::GoodFit => {
+                for (name, factor) in [("lr-half", 0.5), ("lr-double", 2.0)] {
+                    add(
+                        name,
+                        format!("a neighbouring learning rate, {}", round2(c.lr * factor)),
+                        Some(TrainConfig {
+                            lr: round2(c.lr * factor),
+                            ..c.clone()
+                        }),
+                    );
+                }
+            }
+        }
+    }
+    proposals
+}
+
+/// A verdict as `kind (severity)`, as trials record them.
+pub fn verdict_label(verdict: &Verdict) -> String {
+    let severity = serde_json::to_value(verdict.severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!("{} ({severity})", verdict.kind)
+}
+
+/// The verdict and the number it rests on, short.
+fn evidence_line(verdict: &Verdict) -> String {
+    let number = |key: &str| verdict.evidence.get(key).and_then(Value::as_f64);
+    let text = |key: &str| {
+        verdict
+            .evidence
+            .get(key)
+            .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+            .unwrap_or_default()
+    };
+    let detail = match verdict.kind {
+        VerdictKind::Overfitting => {
+            match (number("best_val_loss_epoch"), number("val_loss_rise")) {
+                (Some(epoch), Some(rise)) if rise > 0.0 => format!(
+                    "validation loss lowest at epoch {epoch}, then up {:.0}%",
+                    rise * 100.0
+                ),
+                _ => "the train−validation gap grew".into(),
+            }
+        }
+        VerdictKind::Underfitting => format!(
+            "training loss {:.3} near the class-prior loss {:.3}",
+            number("train_loss_last").unwrap_or(f64::NAN),
+            number("prior_loss").unwrap_or(f64::NAN)
+        ),
+        VerdictKind::NotConverged => format!(
+            "training loss still fell {:.0}% in the last epoch",
+            number("train_loss_fall_last_epoch").unwrap_or(f64::NAN) * 100.0
+        ),
+        VerdictKind::ImbalanceBias => format!(
+            "recall {:.2} for '{}' against {:.2} for '{}'",
+            number("minority_recall").unwrap_or(f64::NAN),
+            text("minority_class"),
+            number("majority_recall").unwrap_or(f64::NAN),
+            text("majority_class")
+        ),
+        VerdictKind::GoodFit => "no problem found".into(),
+    };
+    format!("{}: {detail}", verdict_label(verdict))
+}
+
+/// Two significant digits, so learning rates read as 3e-4, not 0.00030000000000000003.
+fn round2(x: f64) -> f64 {
+    format!("{x:.1e}").parse().unwrap_or(x)
+}
+
+fn opt_layers(layers: Option<TrainLayers>) -> String {
+    layers.map_or("-".into(), |l| l.to_string())
+}
+
+/// One trainable layer fewer; none below one (head-only training is the cheap stage's).
+fn fewer_layers(layers: TrainLayers, total: usize) -> Option<TrainLayers> {
+    match layers {
+        TrainLayers::All => Some(TrainLayers::Top((total / 2).max(1))),
+        TrainLayers::Top(k) if k.min(total) > 1 => Some(TrainLayers::Top(k.min(total) - 1)),
+        TrainLayers::Top(_) => None,
+    }
+}
+
+/// One trainable layer more, up to every layer (the embeddings stay frozen).
+fn more_layers(layers: TrainLayers, total: usize) -> Option<TrainLayers> {
+    match layers {
+        TrainLayers::Top(k) if k < total => Some(TrainLayers::Top(k + 1)),
+        _ => None,
+    }
+}
+
+/// Learning rates × `factor`, within 1e-3 for the encoder and 0.1 for the head.
+fn higher_lr(c: &TrainConfig, factor: f64) -> Option<TrainConfig> {
+    Some(TrainConfig {
+        lr: round2(c.lr * factor).min(1e-3),
+        head_lr: round2(c.head_lr * factor).min(0.1),
+        ..c.clone()
+    })
+}
+
+fn lr_change(c: &TrainConfig, factor: f64) -> String {
+    format!(
+        "learning rates {}× ({} and {} for the head)",
+        factor,
+        round2(c.lr * factor).min(1e-3),
+        round2(c.head_lr * factor).min(0.1)
+    )
+}
+
+/// Twice the epochs, up to [`MAX_EPOCHS`].
+fn more_epochs(c: &TrainConfig) -> Option<TrainConfig> {
+    (c.epochs < MAX_EPOCHS).then(|| TrainConfig {
+        epochs: (c.epochs * 2).min(MAX_EPOCHS),
+        ..c.clone()
+    })
+}
+
+fn epochs_change(c: &TrainConfig) -> String {
+    format!("{} epochs", (c.epochs * 2).min(MAX_EPOCHS))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Map};
+
+    use super::*;
+    use crate::diagnose::Severity;
+
+    fn ctx(ratio: f64, truncated_share: f64) -> Context {
+        Context {
+            facts: DataFacts {
+                train_rows: 1000,
+                class_counts: vec![(100.0 * ratio) as usize, 100],
+                imbalance_ratio: ratio,
+                median_tokens: Some(50.0),
+                truncated_share,
+                max_len: 128,
+            },
+            layers: 6,
+            positions: 512,
+            objective: Objective::F1Macro,
+        }
+    }
+
+    fn names(proposals: &[Proposal]) -> Vec<&str> {
+        proposals.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    fn diagnosis(kind: VerdictKind, evidence: Value) -> Diagnosis {
+        let Value::Object(evidence) = evidence else {
+            unreachable!()
+        };
+        Diagnosis {
+            verdicts: vec![Verdict {
+                kind,
+                severity: Severity::Medium,
+                summary: String::new(),
+                evidence,
+                remedies: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn overfitting_asks_for_regularisation_then_fewer_layers_then_an_earlier_stop() {
+        let c = TrainConfig::default();
+        let d = diagnosis(
+            VerdictKind::Overfitting,
+            json!({"best_val_loss_epoch": 2, "val_loss_rise": 0.12}),
+        );
+        let proposals = propose(&c, &d, &ctx(1.0, 0.0));
+        assert_eq!(
+            names(&proposals),
+            ["regularise", "fewer-layers", "stop-earlier", "lower-lr"]
+        );
+        let regularise = &proposals[0].config;
+        assert!(regularise.weight_decay > c.weight_decay);
+        assert_eq!(regularise.dropout, Some(0.2));
+        assert_eq!(proposals[1].config.train_layers, TrainLayers::Top(1));
+        assert_eq!(proposals[2].config.patience, 1);
+        assert_eq!(proposals[3].config.lr, 5e-5);
+        assert_eq!(
+            proposals[0].why,
+            "overfitting (medium): validation loss lowest at epoch 2, then up 12% → weight decay 0.05, dropout 0.2"
+        );
+    }
+
+    #[test]
+    fn underfitting_asks_for_capacity_and_steps_and_longer_inputs_only_when_texts_are_cut() {
+        let c = TrainConfig::default();
+        let d = diagnosis(
+            VerdictKind::Underfitting,
+            json!({"train_loss_last": 0.69, "prior_loss": 0.69}),
+        );
+        let short = propose(&c, &d, &ctx(1.0, 0.0));
+        assert_eq!(
+            names(&short),
+            [
+                "higher-lr",
+                "more-layers",
+                "more-epochs",
+                "less-regularisation",
+                "head-hidden"
+            ]
+        );
+        assert_eq!(short[0].config.lr, 3e-4);
+        assert_eq!(short[0].config.head_lr, 3e-3);
+        assert_eq!(short[1].config.train_layers, TrainLayers::Top(3));
+        assert_eq!(short[2].config.epochs, 6);
+        assert_eq!(short[3].config.weight_decay, 0.0);
+        let cut = propose(&c, &d, &ctx(1.0, 0.3));
+        let longer = cut.iter().find(|p| p.name == "longer-inputs").unwrap();
+        assert_eq!(longer.config.max_len, 256);
+        assert!(longer.why.contains("30% of the texts"), "{}", longer.why);
+        // Nothing more to add once every layer trains and the window is the model's.
+        let full = TrainConfig {
+            train_layers: TrainLayers::Top(6),
+            max_len: 512,
+            ..c
+        };
+        let none_left = propose(&full, &d, &ctx(1.0, 0.3));
+        let left = names(&none_left);
+        assert!(!left.contains(&"more-layers") && !left.contains(&"longer-inputs"));
+    }
+
+    #[test]
+    fn not_converged_asks_for_more_epochs_first() {
+        let c = TrainConfig::default();
+        let d = diagnosis(
+            VerdictKind::NotConverged,
+            json!({"train_loss_fall_last_epoch": 0.2}),
+        );
+        let proposals = propose(&c, &d, &ctx(1.0, 0.0));
+        assert_eq!(proposals[0].name, "more-epochs");
+        assert_eq!(proposals[0].config.epochs, 6);
+        assert!(
+            proposals[0].why.contains("fell 20%"),
+            "{}",
+            proposals[0].why
+        );
+        assert_eq!(proposals[1].name, "higher-lr");
+    }
+
+    #[test]
+    fn imbalance_bias_climbs_the_ladder() {
+        let d = diagnosis(
+            VerdictKind::ImbalanceBias,
+            json!({"minority_recall": 0.3, "majority_recall": 0.95,
+                   "minority_class": "rare", "majority_class": "common"}),
+        );
+        let c = TrainConfig::default();
+        let first = propose(&c, &d, &ctx(4.0, 0.0));
+        assert_eq!(
+            names(&first),
+            ["class-weights", "balanced-sampler", "tune-threshold"],
+            "no SMOTE for a fine-tune"
+        );
+        assert!(first[0].why.contains("recall 0.30 for 'rare'"));
+        // With weights in place, the next rung replaces them with the sampler.
+        let weighted = &first[0].config;
+        let second = propose(weighted, &d, &ctx(4.0, 0.0));
+        assert_eq!(second[0].name, "balanced-sampler");
+        assert_eq!(second[0].config.class_weight, ClassWeight::None);
+        assert_eq!(second[0].config.sampler, Sampler::Balanced);
+        let tuned = &second[1].config;
+        assert_eq!(tuned.tune_threshold, Some(Objective::F1Macro));
+        let head = TrainConfig {
+            train_layers: TrainLayers::Top(0),
+            tune_threshold: Some(Objective::F1Macro),
+            sampler: Sampler::Balanced,
+            ..TrainConfig::default()
+        };
+        let last = propose(&head, &d, &ctx(4.0, 0.0));
+        assert_eq!(last.len(), 1);
+        assert_eq!(last[0].config.oversample, Some(Oversample::Smote));
+    }
+
+    #[test]
+    fn a_good_fit_tries_neighbouring_learning_rates() {
+        let d = diagnosis(VerdictKind::GoodFit, Value::Object(Map::new()));
+        let proposals = propose(&TrainConfig::default(), &d, &ctx(1.0, 0.0));
+        let lrs: Vec<f64> = proposals.iter().map(|p| p.config.lr).collect();
+        assert_eq!(lrs, [5e-5, 2e-4]);
+    }
+
+    #[test]
+    fn head_stages_build_on_the_best_head_and_skip_remedies_for_balanced_classes() {
+        let best = head_only(&TrainConfig::default());
+        assert_eq!(best.train_layers, TrainLayers::Top(0));
+        assert_eq!(best.epochs, HEAD_EPOCHS);
+        let lrs: Vec<f64> = head_stage(HeadStage::LearningRate, &best, &ctx(1.0, 0.0), false)
+            .iter()
+            .map(|p| p.config.head_lr)
+            .collect();
+        assert_eq!(lrs, [3e-3, 1e-2]);
+        assert!(head_stage(HeadStage::Imbalance, &best, &ctx(1.0, 0.0), false).is_empty());
+        let remedies = head_stage(HeadStage::Imbalance, &best, &ctx(1.0, 0.0), true);
+        assert_eq!(
+            names(&remedies),
+            [
+                "head-class-weights",
+                "head-logit-adjusted",
+                "head-balanced-sampler",
+                "head-tune-threshold",
+                "head-smote"
+            ]
+        );
+        let hidden = TrainConfig {
+            head_hidden: Some(256),
+            ..best
+        };
+        assert!(head_stage(HeadStage::Hidden, &hidden, &ctx(1.0, 0.0), false).is_empty());
+    }
+}

@@ -1,0 +1,641 @@
+//! The search: cheap head-only trials on cached features, then fine-tunes that answer the
+//! verdicts, while the budget lasts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use crate::diagnose::{Diagnosis, VerdictKind};
+use crate::error::{Error, Result};
+use crate::metrics::{Metrics, SCALAR_METRICS};
+use crate::model::{Pooling, TrainLayers};
+use crate::train::data::read_texts;
+use crate::train::trainer::{
+    prepare_run_dir, train_in_session, RunResult, Session, CHECKPOINT_FILE,
+};
+use crate::train::{Observer, Silent, TrainConfig};
+
+use super::budget::Budget;
+use super::finish::finish;
+use super::next::{head_only, head_stage, propose, verdict_label, Context, HeadStage, Proposal};
+use super::recipe::{recipe, DataFacts, Recipe};
+use super::select::SelectMetric;
+use super::trial::{changes, Trial};
+use super::{TRIALS_DIR, TRIALS_FILE};
+
+/// The share of a time budget the head-only trials may spend: they are cheap, and what
+/// they find (the best imbalance remedy) is carried into the fine-tunes, which need the
+/// rest.
+pub const HEAD_SHARE: f64 = 0.25;
+
+/// Sessions kept open at once: each holds a model and its cached features or states, and
+/// the search rarely goes back to an older one.
+const OPEN_SESSIONS: usize = 2;
+
+/// How a search is limited and how it ranks trials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoConfig {
+    /// Wall-clock minutes for the whole search.
+    pub budget_minutes: Option<f64>,
+    /// The most trials.
+    pub max_trials: Option<usize>,
+    /// The validation score trials are ranked by: `loss` or a metric key (`f1_macro`).
+    pub select_metric: String,
+}
+
+impl Default for AutoConfig {
+    fn default() -> Self {
+        AutoConfig {
+            budget_minutes: Some(15.0),
+            max_trials: None,
+            select_metric: "f1_macro".into(),
+        }
+    }
+}
+
+/// A saved model's loss and metrics on the test file.
+#[derive(Debug, Clone)]
+pub struct TestScore {
+    /// Mean negative log-likelihood of the true classes.
+    pub loss: f64,
+    /// The metrics under the model's decision rule.
+    pub metrics: Metrics,
+}
+
+/// What a search found.
+pub struct AutoResult {
+    /// The search's run folder, which holds the chosen model.
+    pub out: PathBuf,
+    /// Every trial, in the order they ran.
+    pub trials: Vec<Trial>,
+    /// The chosen trial.
+    pub chosen: Trial,
+    /// The first trial that finished: the baseline the search is measured against.
+    pub first: Trial,
+    /// The test file's scores of the chosen and the first trial's models, each scored
+    /// once, after the search (when a test file was given).
+    pub test: Option<(TestScore, TestScore)>,
+    /// The chosen trial's verdicts.
+    pub diagnosis: Diagnosis,
+    /// Wall-clock seconds of the whole search.
+    pub seconds: f64,
+    /// Why the search ended.
+    pub ended: String,
+}
+
+/// What the costly preparation of a session depends on: trials with the same key share
+/// one [`Session`] (the model, the tokenised data and the frozen part's outputs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionKey {
+    /// Trainable top layers (0: the head on cached pooled features).
+    pub train_layers: TrainLayers,
+    /// Pooling.
+    pub pooling: Pooling,
+    /// The input window.
+    pub max_len: usize,
+}
+
+impl SessionKey {
+    /// The key of `config`.
+    pub fn of(config: &TrainConfig) -> SessionKey {
+        SessionKey {
+            train_layers: config.train_layers,
+            pooling: config.pooling,
+            max_len: config.max_len,
+        }
+    }
+}
+
+impl fmt::Display for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "train_layers {}, pooling {}, max_len {}",
+            self.train_layers, self.pooling, self.max_len
+        )
+    }
+}
+
+/// Searches for a good configuration within a budget and writes the chosen model to
+/// `config.out`.
+///
+/// 1. Opens a head-only session (the frozen encoder's pooled features, computed once),
+///    reads the data facts and makes the first [recipe](super::recipe).
+/// 2. Head-only trials, seconds each ([`HEAD_SHARE`] of the time, half the trials at most):
+///    the recipe's head, then head learning rates, weight decay, a hidden layer and, when
+///    the classes are imbalanced, each remedy on its own — each stage building on the best
+///    head so far.
+/// 3. Fine-tunes: the recipe with the imbalance settings of the best head trial, then the
+///    changes [`propose`] draws from the verdicts on the best fine-tunes so far, never a
+///    configuration twice, each only when its estimated time fits what is left.
+/// 4. At the end, the best trial by the validation `select_metric` becomes the run folder's
+///    model; the test file, never seen before, scores it and the first trial once.
+///
+/// Trials use the validation data only (the `val` file or the split of the training
+/// file); their run folders are `trials/NN-name/` and each is recorded in `trials.jsonl`
+/// as it ends. Ctrl-C ends the search after the current epoch, keeping the trials done.
+pub fn run_auto(
+    config: &TrainConfig,
+    auto: &AutoConfig,
+    observer: &dyn Observer,
+) -> Result<AutoResult> {
+    config.validate()?;
+    let select = SelectMetric::parse(&auto.select_metric)?;
+    let budget = Budget::new(auto.budget_minutes, auto.max_trials)?;
+    prepare_run_dir(&config.out, config, false)?;
+    let mut search = Search {
+        // The trials never see the test file: their sessions are opened without it.
+        base: TrainConfig {
+            test: None,
+            ..config.clone()
+        },
+        out: config.out.clone(),
+        test: config.test.clone(),
+        select,
+        budget,
+        observer,
+        sessions: Vec::new(),
+        ctx: None,
+        done: Vec::new(),
+        ended: None,
+    };
+    let recipe = search.head_phase()?;
+    search.fine_tune_phase(&recipe)?;
+    finish(search.into_finished(config))
+}
+
+/// A finished trial with what the search needs of it.
+pub(crate) struct Done {
+    /// The record.
+    pub trial: Trial,
+    /// Its settings (`out` is its run folder).
+    pub config: TrainConfig,
+    /// The verdicts, when it finished.
+    pub diagnosis: Option<Diagnosis>,
+}
+
+/// What [`finish`] needs of a search.
+pub(crate) struct Finished<'a> {
+    /// The configuration the search was given (with the test file).
+    pub config: TrainConfig,
+    /// How trials are ranked.
+    pub select: SelectMetric,
+    /// The budget, whose clock started with the search.
+    pub budget: Budget,
+    /// Where progress goes.
+    pub observer: &'a dyn Observer,
+    /// Every trial, in order.
+    pub done: Vec<Done>,
+    /// Why the search ended.
+    pub ended: String,
+}
+
+/// The search in progress.
+struct Search<'a> {
+    /// The configuration given, without the test file.
+    base: TrainConfig,
+    out: PathBuf,
+    /// The test file, checked when the data is first read and scored only by [`finish`].
+    test: Option<PathBuf>,
+    select: SelectMetric,
+    budget: Budget,
+    observer: &'a dyn Observer,
+    sessions: Vec<(SessionKey, Session)>,
+    ctx: Option<Context>,
+    done: Vec<Done>,
+    /// Set when the search must stop (interrupted, out of budget, nothing left to try).
+    ended: Option<String>,
+}
+
+/// The phase a trial belongs to, for its limits.
+#[derive(Clone, Copy, PartialEq)]
+enum Phase {
+    /// The very first trial: the head-only phase's limits do not hold it back, only the
+    /// whole budget (it is the baseline every other trial is measured against).
+    First,
+    /// A head-only trial: within [`HEAD_SHARE`] of the time and half the trials.
+    Head,
+    /// A fine-tune: within the whole budget.
+    FineTune,
+}
+
+impl<'a> Search<'a> {
+    /// Opens the head-only session, makes the recipe and runs the head-only trials.
+    fn head_phase(&mut self) -> Result<Recipe> {
+        let head = head_only(&self.base);
+        let test = self.test.clone();
+        let session = self.session(&head)?;
+        if let Some(test) = test {
+            // Read now, so that a mistake in the test file does not cost a whole search;
+            // its rows are only checked here, never used for a choice.
+            let (_, dataset) = read_texts(&test, &session.config, &Silent)?;
+            dataset.class_indices(&session.data.labels)?;
+        }
+        let facts = DataFacts::of(&session.data, session.config.max_len);
+        let ctx = Context {
+            layers: session.folder.config.num_hidden_layers,
+            positions: session.positions(),
+            objective: self.select.objective(),
+            facts,
+        };
+        let mut recipe = recipe(&self.base, &ctx.facts);
+        recipe.config.max_len = recipe.config.max_len.min(ctx.positions);
+        self.observer.message(&format!("recipe: {}", recipe.why));
+        self.ctx = Some(ctx);
+        self.attempt(
+            Proposal {
+                name: "head".into(),
+                why: "the recipe with the encoder frozen: its features are computed once, so head trials take seconds".into(),
+                config: head_only(&recipe.config),
+            },
+            Phase::First,
+        )?;
+        for stage in HeadStage::ALL {
+            let Some(best) = self.best(|d| is_head(&d.config)) else {
+                break;
+            };
+            let biased = self.done.iter().any(|d| {
+                is_head(&d.config)
+                    && d.diagnosis
+                        .as_ref()
+                        .is_some_and(|v| v.has(VerdictKind::ImbalanceBias))
+            });
+            let best = best.config.clone();
+            let ctx = self.ctx.clone().expect("set above");
+            for proposal in head_stage(stage, &best, &ctx, biased) {
+                self.attempt(proposal, Phase::Head)?;
+            }
+        }
+        Ok(recipe)
+    }
+
+    /// The recipe's fine-tune, then changes drawn from the verdicts until the budget or the
+    /// ideas run out.
+    fn fine_tune_phase(&mut self, recipe: &Recipe) -> Result<()> {
+        let mut first = recipe.config.clone();
+        let mut why = format!("the recipe: {}", recipe.why);
+        if let Some(head) = self.best(|d| is_head(&d.config)) {
+            let h = &head.config;
+            first.class_weight = h.class_weight;
+            first.loss = h.loss;
+            first.sampler = h.sampler;
+            first.tune_threshold = h.tune_threshold.clone();
+            first.logit_adjust = h.logit_adjust;
+            let carried = changes(&recipe.config, &first)?;
+            if !carried.is_empty() {
+                why += &format!(
+                    "; with the imbalance settings of the best head trial ({}): {}",
+                    head.trial.index,
+                    describe(&carried)
+                );
+            }
+        }
+        let ran = self.attempt(
+            Proposal {
+                name: "recipe".into(),
+                why,
+                config: first,
+            },
+            Phase::FineTune,
+        )?;
+        if !ran {
+            if self.ended.is_none() && self.budget.trials_left(self.done.len()) {
+                self.ended = Some("no time was left for a fine-tune".into());
+            }
+            return Ok(());
+        }
+        while self.ended.is_none() && self.budget.trials_left(self.done.len()) {
+            let Some(ctx) = self.ctx.clone() else { break };
+            let mut tuned: Vec<&Done> = self
+                .done
+                .iter()
+                .filter(|d| !is_head(&d.config) && d.diagnosis.is_some())
+                .collect();
+            // Build on the best fine-tunes first; the stable sort keeps earlier trials
+            // first among equals.
+            tuned.sort_by(|a, b| self.select.compare(b.trial.val_metric, a.trial.val_metric));
+            let proposals: Vec<Proposal> = tuned
+                .iter()
+                .flat_map(|d| {
+                    let diagnosis = d.diagnosis.as_ref().expect("filtered above");
+                    propose(&d.config, diagnosis, &ctx)
+                        .into_iter()
+                        .map(|p| Proposal {
+                            why: format!("after trial {}, {}", d.trial.index, p.why),
+                            ..p
+                        })
+                })
+                .map(|p| self.normalise(p))
+                .filter(|p| !self.tried(&p.config))
+                .collect();
+            if proposals.is_empty() {
+                self.ended = Some("every change the verdicts call for was tried".into());
+                break;
+            }
+            match proposals
+                .into_iter()
+                .find(|p| self.affordable(&p.config, Phase::FineTune))
+            {
+                Some(p) => {
+                    self.attempt(p, Phase::FineTune)?;
+                }
+                None => {
+                    self.ended = Some("no untried change fits in the time left".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `proposal` unless it was tried, the search has ended, or the budget (within the
+    /// phase's share) does not allow it; returns whether it ran.
+    fn attempt(&mut self, proposal: Proposal, phase: Phase) -> Result<bool> {
+        let proposal = self.normalise(proposal);
+        if self.ended.is_some()
+            || self.tried(&proposal.config)
+            || !self.affordable(&proposal.config, phase)
+        {
+            return Ok(false);
+        }
+        if !self.observer.keep_going() {
+            self.ended = Some("interrupted".into());
+            return Ok(false);
+        }
+        self.run(proposal)?;
+        Ok(true)
+    }
+
+    /// Runs one trial in its session and records it.
+    fn run(&mut self, proposal: Proposal) -> Result<()> {
+        proposal.config.validate()?;
+        let index = self.done.len() + 1;
+        let run_dir = format!("{TRIALS_DIR}/{index:02}-{}", proposal.name);
+        let dir = self.out.join(&run_dir);
+        let observer = self.observer;
+        let config = TrainConfig {
+            out: dir.clone(),
+            ..proposal.config.clone()
+        };
+        let session = self.session(&config)?;
+        session.config = config.clone();
+        prepare_run_dir(&dir, &config, false)?;
+        let start = Instant::now();
+        let outcome = train_in_session(session, &dir, false, &TrialObserver(observer));
+        let seconds = start.elapsed().as_secs_f64();
+        // Trials are never resumed: their checkpoints would only take room.
+        remove_if_there(&dir.join(CHECKPOINT_FILE))?;
+        let (result, error) = match outcome {
+            Ok(result) => (Some(result), None),
+            Err(Error::Interrupted { .. }) => {
+                self.ended = Some("interrupted".into());
+                std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                return Ok(());
+            }
+            // A setting that fails (a diverged loss) is a finding, not the end of the search.
+            Err(Error::Invalid(message)) => (None, Some(message)),
+            Err(other) => return Err(other),
+        };
+        let trial = self.record(
+            index,
+            &proposal,
+            &config,
+            run_dir,
+            result.as_ref(),
+            error,
+            seconds,
+        )?;
+        trial.append(&self.out.join(TRIALS_FILE))?;
+        observer.message(&trial.summary());
+        self.done.push(Done {
+            trial,
+            config,
+            diagnosis: result.map(|r| r.diagnosis),
+        });
+        Ok(())
+    }
+
+    /// The trial record of a run.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        index: usize,
+        proposal: &Proposal,
+        config: &TrainConfig,
+        run_dir: String,
+        result: Option<&RunResult>,
+        error: Option<String>,
+        seconds: f64,
+    ) -> Result<Trial> {
+        let val = result
+            .map(|r| {
+                SCALAR_METRICS
+                    .iter()
+                    .map(|m| (m.to_string(), r.val.get(m)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Trial {
+            index,
+            name: proposal.name.clone(),
+            why: proposal.why.clone(),
+            changes: changes(&self.base, config)?,
+            session: SessionKey::of(config).to_string(),
+            run_dir,
+            verdicts: result
+                .map(|r| r.diagnosis.verdicts.iter().map(verdict_label).collect())
+                .unwrap_or_default(),
+            select_metric: self.select.name.clone(),
+            val_metric: result.and_then(|r| self.select.value(r.val_loss, &r.val)),
+            val_loss: result.map(|r| r.val_loss),
+            val,
+            epochs: config.epochs,
+            epochs_run: result.map_or(0, |r| r.epochs_run),
+            best_epoch: result.and_then(|r| r.best_epoch),
+            seconds,
+            error,
+            chosen: false,
+        })
+    }
+
+    /// The open session for `config`'s key, opened now (closing the oldest) when needed.
+    fn session(&mut self, config: &TrainConfig) -> Result<&mut Session> {
+        let key = SessionKey::of(config);
+        let position = match self.sessions.iter().position(|(k, _)| *k == key) {
+            Some(position) => position,
+            None => {
+                if self.sessions.len() >= OPEN_SESSIONS {
+                    self.sessions.remove(0);
+                }
+                self.observer
+                    .message(&format!("preparing a session: {key}"));
+                let session = Session::open(config, self.observer)?;
+                // Stored under the key of what it holds: `max_len` may have been clamped to
+                // the model's positions.
+                self.sessions
+                    .push((SessionKey::of(&session.config), session));
+                self.sessions.len() - 1
+            }
+        };
+        Ok(&mut self.sessions[position].1)
+    }
+
+    /// `proposal` with its input window within the model's (as sessions clamp it), so
+    /// that comparisons and session keys see what will run.
+    fn normalise(&self, mut proposal: Proposal) -> Proposal {
+        if let Some(ctx) = &self.ctx {
+            proposal.config.max_len = proposal.config.max_len.min(ctx.positions);
+        }
+        proposal
+    }
+
+    /// Whether a configuration with the same settings ran already.
+    fn tried(&self, config: &TrainConfig) -> bool {
+        let bare = |c: &TrainConfig| TrainConfig {
+            out: PathBuf::new(),
+            test: None,
+            ..c.clone()
+        };
+        self.done.iter().any(|d| bare(&d.config) == bare(config))
+    }
+
+    /// Whether the budget allows `config` as a trial of `phase`.
+    fn affordable(&self, config: &TrainConfig, phase: Phase) -> bool {
+        let done = self.done.len();
+        if !self.budget.trials_left(done) {
+            return false;
+        }
+        let estimate = self.estimate(config);
+        match phase {
+            Phase::First => self.budget.fits(estimate, 1.0),
+            Phase::Head => {
+                let cap = self.budget.max_trials().map(|n| (n / 2).max(1));
+                cap.is_none_or(|cap| done < cap) && self.budget.fits(estimate, HEAD_SHARE)
+            }
+            Phase::FineTune => self.budget.fits(estimate, 1.0),
+        }
+    }
+
+    /// Seconds `config` is expected to take: the seconds per epoch of the latest finished
+    /// trial in the same session, times its epochs; for a fine-tune in a new session, a
+    /// finished fine-tune's, scaled by the layers trained and the input window. `None`
+    /// for the first of its kind.
+    fn estimate(&self, config: &TrainConfig) -> Option<f64> {
+        let finished = || {
+            self.done
+                .iter()
+                .rev()
+                .filter(|d| d.trial.error.is_none() && d.trial.epochs_run > 0)
+        };
+        let per_epoch = |d: &Done| d.trial.seconds / d.trial.epochs_run as f64;
+        let key = SessionKey::of(config);
+        if let Some(same) = finished().find(|d| SessionKey::of(&d.config) == key) {
+            return Some(per_epoch(same) * config.epochs as f64);
+        }
+        if is_head(config) {
+            return None;
+        }
+        let layers = self.ctx.as_ref().map_or(1, |c| c.layers).max(1);
+        let trained = |l: TrainLayers| match l {
+            TrainLayers::Top(k) => k.min(layers).max(1) as f64,
+            TrainLayers::All => layers as f64 + 1.0,
+        };
+        let other = finished().find(|d| !is_head(&d.config))?;
+        Some(
+            per_epoch(other) * config.epochs as f64 * trained(config.train_layers)
+                / trained(other.config.train_layers)
+                * config.max_len as f64
+                / other.config.max_len as f64,
+        )
+    }
+
+    /// The best finished trial among those `which` accepts (the earliest among equals).
+    fn best(&self, which: impl Fn(&Done) -> bool) -> Option<&Done> {
+        best_of(&self.select, self.done.iter().filter(|d| which(d)))
+    }
+
+    fn into_finished(self, config: &TrainConfig) -> Finished<'a> {
+        let ended = self.ended.unwrap_or_else(|| {
+            if self.budget.trials_left(self.done.len()) {
+                "the time budget is spent".into()
+            } else {
+                format!(
+                    "the trial limit ({}) was reached",
+                    self.budget.max_trials().unwrap_or(0)
+                )
+            }
+        });
+        Finished {
+            config: config.clone(),
+            select: self.select,
+            budget: self.budget,
+            observer: self.observer,
+            done: self.done,
+            ended,
+        }
+    }
+}
+
+/// The best finished trial of `trials` by `select` (the earliest among equals).
+pub(crate) fn best_of<'d>(
+    select: &SelectMetric,
+    trials: impl Iterator<Item = &'d Done>,
+) -> Option<&'d Done> {
+    trials
+        .filter(|d| d.trial.error.is_none())
+        .fold(None, |best: Option<&Done>, d| match best {
+            Some(b)
+                if select
+                    .compare(d.trial.val_metric, b.trial.val_metric)
+                    .is_le() =>
+            {
+                Some(b)
+            }
+            _ => Some(d),
+        })
+}
+
+/// Whether `config` trains the head only.
+fn is_head(config: &TrainConfig) -> bool {
+    config.train_layers == TrainLayers::Top(0)
+}
+
+/// Changed settings as `key value, key value`.
+fn describe(changes: &std::collections::BTreeMap<String, String>) -> String {
+    changes
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn remove_if_there(path: &Path) -> Result<()> {
+    if path.exists() {
+        std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// Passes a trial's progress bars and Ctrl-C through, but not its messages and epoch
+/// lines: the search prints one line per trial instead.
+struct TrialObserver<'a>(&'a dyn Observer);
+
+impl Observer for TrialObserver<'_> {
+    fn epoch_start(&self, epoch: usize, epochs: usize, batches: usize) {
+        self.0.epoch_start(epoch, epochs, batches);
+    }
+    fn batch_end(&self, loss: f64) {
+        self.0.batch_end(loss);
+    }
+    fn eval_start(&self, what: &str, examples: usize) {
+        self.0.eval_start(what, examples);
+    }
+    fn eval_progress(&self, done: usize) {
+        self.0.eval_progress(done);
+    }
+    fn epoch_end(&self, _record: &Map<String, Value>) {}
+    fn keep_going(&self) -> bool {
+        self.0.keep_going()
+    }
+}

@@ -1,0 +1,259 @@
+//! The "What was tried and why" section of a `goodfit train --auto` run: every trial with
+//! its reason, verdicts and validation score, a chart of that score over the trials, and
+//! the test scores of the chosen and the first trial from `auto.json`.
+
+use serde_json::Value;
+
+use super::charts::{self, Axis, Key, Pen, BLUE, GREEN, ORANGE};
+use super::format::{duration, esc, metric_name, num, opt_num};
+use super::html::{figure, grid, note, table};
+use super::run::{Optional, Run};
+use crate::auto::Trial;
+
+/// One trial on the chart.
+struct Point {
+    index: f64,
+    value: Option<f64>,
+    head_only: bool,
+    chosen: bool,
+}
+
+fn number(value: &Value, key: &str) -> Option<f64> {
+    value
+        .get(key)
+        .and_then(Value::as_f64)
+        .filter(|x| x.is_finite())
+}
+
+fn points(trials: &[Trial]) -> Vec<Point> {
+    trials
+        .iter()
+        .map(|t| Point {
+            index: t.index as f64,
+            value: t.val_metric.filter(|v| v.is_finite()),
+            // The session key as `SessionKey` writes it: no encoder layer trains.
+            head_only: t.session.starts_with("train_layers 0,"),
+            chosen: t.chosen,
+        })
+        .collect()
+}
+
+/// The validation score over the trials, with the best so far and the chosen trial marked.
+fn chart(points: &[Point], metric: &str, higher_is_better: bool) -> String {
+    let name = metric_name(metric);
+    let series = |head: bool| -> Vec<(f64, Option<f64>)> {
+        points
+            .iter()
+            .filter(|p| p.head_only == head)
+            .map(|p| (p.index, p.value))
+            .collect()
+    };
+    let mut best: Option<f64> = None;
+    let best_so_far: Vec<(f64, Option<f64>)> = points
+        .iter()
+        .map(|p| {
+            best = match (best, p.value) {
+                (Some(b), Some(v)) if (v > b) == higher_is_better && v != b => Some(v),
+                (None, v) => v,
+                (b, _) => b,
+            };
+            (p.index, best)
+        })
+        .collect();
+    let x = Axis::whole(
+        points.first().map_or(1.0, |p| p.index),
+        points.last().map_or(1.0, |p| p.index),
+        "trial",
+    );
+    let values: Vec<f64> = points.iter().filter_map(|p| p.value).collect();
+    let y = if metric != "loss" && values.iter().all(|v| (0.0..=1.0).contains(v)) {
+        Axis::unit(&format!("validation {name}"))
+    } else {
+        Axis::values(values.iter().copied(), false, &format!("validation {name}"))
+    };
+    let title = format!("Validation {name} over the trials");
+    charts::svg(520, 330, &title, |root| {
+        let keys = [
+            ("head only", Key::Line(ORANGE, false)),
+            ("fine-tune", Key::Line(BLUE, false)),
+            ("best so far", Key::Line(GREEN, true)),
+        ];
+        let area = charts::key_row(root, &keys)?;
+        let mut chart = charts::plane(&area, &x, &y)?;
+        let dots = |color| Pen {
+            color,
+            dashed: false,
+            dots: true,
+        };
+        charts::line(&mut chart, &series(true), dots(ORANGE))?;
+        charts::line(&mut chart, &series(false), dots(BLUE))?;
+        charts::line(
+            &mut chart,
+            &best_so_far,
+            Pen {
+                color: GREEN,
+                dashed: true,
+                dots: false,
+            },
+        )?;
+        if let Some(chosen) = points.iter().find(|p| p.chosen) {
+            let label = format!("chosen · trial {}", num(chosen.index));
+            charts::vline(&mut chart, chosen.index, &y, GREEN, &label, false, 0)?;
+        }
+        Ok(())
+    })
+}
+
+/// The test line from `auto.json`: both test scores, each computed once after the search.
+fn test_line(auto: &Value, metric: &str) -> Option<String> {
+    let score = |who: &str| {
+        let part = auto.get(who)?;
+        let value = if metric == "loss" {
+            number(part, "test_loss")
+        } else {
+            part.get("test").and_then(|t| number(t, metric))
+        };
+        Some((number(part, "index")?, value))
+    };
+    let (chosen, first) = (score("chosen")?, score("first")?);
+    if chosen.1.is_none() && first.1.is_none() {
+        return None;
+    }
+    Some(format!(
+        "<p>On the test file, scored once after the search: {} <b>{}</b> for the chosen trial ({}) and <b>{}</b> for the first ({}). The choice itself used validation data only.</p>\n",
+        esc(&metric_name(metric)),
+        opt_num(chosen.1),
+        num(chosen.0),
+        opt_num(first.1),
+        num(first.0),
+    ))
+}
+
+/// The section's body, or `None` without trials.jsonl.
+pub fn section(run: &Run) -> Option<String> {
+    let trials = match &run.trials {
+        Optional::Absent => return None,
+        Optional::Unreadable(why) => return Some(note(why)),
+        Optional::Present(trials) if trials.is_empty() => {
+            return Some(note("trials.jsonl: no trials"))
+        }
+        Optional::Present(trials) => trials,
+    };
+    let metric = trials
+        .iter()
+        .map(|t| t.select_metric.as_str())
+        .find(|m| !m.is_empty())
+        .unwrap_or("f1_macro");
+    let higher_is_better =
+        crate::auto::SelectMetric::parse(metric).map_or(true, |s| s.higher_is_better);
+    let name = metric_name(metric);
+    let points = points(trials);
+    let rows: Vec<Vec<String>> = trials
+        .iter()
+        .map(|t| {
+            let outcome = match &t.error {
+                Some(error) => format!("failed: {error}"),
+                None => t.verdicts.join(", "),
+            };
+            vec![
+                t.index.to_string(),
+                format!("<code>{}</code>", esc(&t.name)),
+                esc(&t.why),
+                esc(&outcome),
+                opt_num(t.val_metric),
+                opt_num(t.val_loss),
+                duration(Some(t.seconds)),
+                if t.chosen { "✓ chosen" } else { "" }.to_string(),
+            ]
+        })
+        .collect();
+    let head = [
+        "trial",
+        "name",
+        "why",
+        "verdicts",
+        &format!("val {}", esc(&name)),
+        "val loss",
+        "time",
+        "",
+    ];
+    let mut body = String::new();
+    let ended = run
+        .auto
+        .get()
+        .and_then(|a| a.get("ended"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    body.push_str(&format!(
+        "<p>{} trials, ranked by validation {}{}. Each says why it was tried: the stage of cheap head-only trials, or the verdict on an earlier trial that called for it.</p>\n",
+        trials.len(),
+        esc(&name),
+        if ended.is_empty() {
+            String::new()
+        } else {
+            format!("; the search ended: {}", esc(ended))
+        }
+    ));
+    if let Some(line) = run.auto.get().and_then(|a| test_line(a, metric)) {
+        body.push_str(&line);
+    }
+    let caption = format!(
+        "<b>Validation {} per trial.</b> Head-only trials (orange) run on the frozen encoder's cached features; fine-tunes (blue) train encoder layers. The dashed line is the best so far.",
+        esc(&name)
+    );
+    body.push_str(&grid(&[figure(
+        &chart(&points, metric, higher_is_better),
+        &caption,
+        false,
+    )]));
+    body.push_str(&table(&head, &rows, 4));
+    if let Optional::Unreadable(why) = &run.auto {
+        body.push_str(&note(why));
+    }
+    Some(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_best_so_far_follows_the_metric_direction_and_the_chosen_trial_is_marked() {
+        let trial = |index: usize, layers: usize, value: f64, chosen: bool| Trial {
+            index,
+            name: "t".into(),
+            why: String::new(),
+            changes: Default::default(),
+            session: format!("train_layers {layers}, pooling mean, max_len 128"),
+            run_dir: String::new(),
+            verdicts: Vec::new(),
+            select_metric: "loss".into(),
+            val_metric: Some(value),
+            val_loss: Some(value),
+            val: Default::default(),
+            epochs: 1,
+            epochs_run: 1,
+            best_epoch: Some(1),
+            seconds: 1.0,
+            error: None,
+            chosen,
+        };
+        let trials = vec![trial(1, 0, 0.4, false), trial(2, 2, 0.3, true)];
+        let points = points(&trials);
+        assert!(points[0].head_only && !points[1].head_only && points[1].chosen);
+        let svg = chart(&points, "loss", false);
+        assert!(svg.contains("chosen · trial 2"), "{svg}");
+        let auto = json!({
+            "chosen": {"index": 2, "test_loss": 0.5, "test": {"f1_macro": 0.8}},
+            "first": {"index": 1, "test_loss": 0.7, "test": {"f1_macro": 0.6}}
+        });
+        let line = test_line(&auto, "f1_macro").unwrap();
+        assert!(
+            line.contains("<b>0.8</b> for the chosen trial (2)"),
+            "{line}"
+        );
+        assert!(line.contains("<b>0.6</b> for the first (1)"), "{line}");
+        assert!(test_line(&json!({}), "f1_macro").is_none());
+    }
+}

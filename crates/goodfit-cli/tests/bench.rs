@@ -51,3 +51,47 @@ fn bench_times_inference_and_training_and_reports_memory() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn bench_measures_padding_on_a_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny");
+    goodfit::model::tiny::write_tiny_bert(&model, 5).unwrap();
+    let data = dir.path().join("data.csv");
+    let mut csv = String::from("text,label\n");
+    for i in 0..40 {
+        let words = vec!["good"; 1 + (i * 7) % 20].join(" ");
+        csv.push_str(&format!("{words},{}\n", i % 2));
+    }
+    std::fs::write(&data, csv).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_goodfit"))
+            .args(["bench", "--model", model.to_str().unwrap()])
+            .args([
+                "--padding-data",
+                data.to_str().unwrap(),
+                "--batch-size",
+                "4",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = run(&["--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let slots = |key: &str| report[key].as_u64().unwrap();
+    assert_eq!(slots("examples"), 40);
+    // Sorting by length wastes no more than grouping, which wastes less than random batches.
+    assert!(slots("tokens") <= slots("sorted_slots"));
+    assert!(slots("sorted_slots") <= slots("grouped_slots"));
+    assert!(slots("grouped_slots") < slots("random_slots"));
+
+    let output = run(&["--text-col", "review"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("review"));
+}

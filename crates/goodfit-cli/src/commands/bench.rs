@@ -1,9 +1,13 @@
 //! `goodfit bench`.
 
-use anyhow::Result;
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
 use clap::Args;
-use goodfit::model::{Pooling, TrainLayers};
+use goodfit::data::{ColumnSpec, Dataset, Inputs, ReadOptions};
+use goodfit::model::{encode_texts, load_tokenizer, resolve_model, Pooling, TrainLayers};
 use goodfit::train::bench::{bench, BenchConfig, BenchReport};
+use goodfit::train::padding::padding_report;
 
 use crate::args::{print, to_json};
 
@@ -37,12 +41,28 @@ pub struct BenchArgs {
     /// Print the measurements as JSON.
     #[arg(long)]
     json: bool,
+    /// Instead of timing, measure the padding that batching computes on this data file
+    /// (CSV, TSV, JSONL or Parquet), tokenised with the model's tokenizer.
+    #[arg(long)]
+    padding_data: Option<PathBuf>,
+    /// The text column of --padding-data.
+    #[arg(long, default_value = "text")]
+    text_col: String,
+    /// The label column of --padding-data.
+    #[arg(long, default_value = "label")]
+    label_col: String,
+    /// Longest input in tokens for --padding-data (longer texts are truncated, as in training).
+    #[arg(long, default_value_t = 128)]
+    max_len: usize,
 }
 
 /// Runs `goodfit bench`: times inference batches and training steps on random token ids and
 /// prints throughput and peak memory. Threads follow `RAYON_NUM_THREADS` (default: every
 /// core).
 pub fn run(args: &BenchArgs) -> Result<()> {
+    if let Some(path) = &args.padding_data {
+        return run_padding(args, path);
+    }
     let report = bench(&BenchConfig {
         model: args.model.clone(),
         batch_size: args.batch_size,
@@ -82,5 +102,46 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         per(&report.train_step_seconds),
         gib(report.peak_rss_after_inference),
         gib(report.peak_rss_after_training),
+    ))
+}
+
+/// `goodfit bench --padding-data FILE`: the share of computed token slots that is padding,
+/// for random batches, length-grouped training batches and sorted evaluation batches.
+fn run_padding(args: &BenchArgs, path: &std::path::Path) -> Result<()> {
+    let columns = ColumnSpec {
+        text: args.text_col.clone(),
+        label: args.label_col.clone(),
+        features: None,
+    };
+    let data = Dataset::read(path, &columns, &ReadOptions::default())?;
+    let Inputs::Text(texts) = &data.inputs else {
+        bail!("{}: no text column", path.display())
+    };
+    let tokenizer = load_tokenizer(&resolve_model(&args.model)?)?;
+    let lengths: Vec<usize> = encode_texts(&tokenizer, texts, args.max_len)?
+        .iter()
+        .map(Vec::len)
+        .collect();
+    let report = padding_report(&lengths, args.batch_size.max(1), args.seed);
+    if args.json {
+        return print(&to_json(&report)?);
+    }
+    let line = |name: &str, slots: usize| {
+        format!(
+            "{name:<32} {slots:>9} slots, {:>5.1}% padding, {:.2}× the real tokens\n",
+            100.0 * report.padding_fraction(slots),
+            slots as f64 / report.tokens.max(1) as f64
+        )
+    };
+    print(&format!(
+        "{}: {} examples, {} tokens (max {}), batches of {}\n{}{}{}",
+        path.display(),
+        report.examples,
+        report.tokens,
+        args.max_len,
+        args.batch_size.max(1),
+        line("random batches", report.random_slots),
+        line("length-grouped (training)", report.grouped_slots),
+        line("sorted by length (evaluation)", report.sorted_slots),
     ))
 }

@@ -16,6 +16,7 @@ pub mod loss;
 pub mod observer;
 pub mod optimizer;
 pub mod oversample;
+pub mod padding;
 pub mod schedule;
 pub mod trainer;
 

@@ -20,6 +20,12 @@ impl Bars {
     /// Bars unless `quiet`. The first Ctrl-C asks the run to stop after the current epoch
     /// (it can be resumed); the second ends the program at once.
     pub fn new(quiet: bool) -> Bars {
+        Bars::with_interrupt_note(quiet, "its checkpoint is kept")
+    }
+
+    /// [`Bars::new`] with what the first Ctrl-C keeps, said in its message (`--auto` keeps the
+    /// finished trials, not a checkpoint).
+    pub fn with_interrupt_note(quiet: bool, kept: &'static str) -> Bars {
         let interrupts = Arc::new(AtomicUsize::new(0));
         let seen = Arc::clone(&interrupts);
         // Without a handler (e.g. one was set already) Ctrl-C simply ends the program.
@@ -27,9 +33,7 @@ impl Bars {
             if seen.fetch_add(1, Ordering::SeqCst) >= 1 {
                 std::process::exit(130);
             }
-            eprintln!(
-                "\nstopping after this epoch (its checkpoint is kept); Ctrl-C again to quit now"
-            );
+            eprintln!("\nstopping after this epoch ({kept}); Ctrl-C again to quit now");
         });
         Bars {
             quiet,

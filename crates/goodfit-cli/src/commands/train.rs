@@ -295,10 +295,14 @@ pub(crate) fn resolve(args: &TrainArgs) -> Result<TrainConfig> {
 pub fn run(args: &TrainArgs) -> Result<()> {
     let auto = auto_config(args)?;
     let config = resolve(args)?;
-    let bars = Bars::new(config.quiet);
     if let Some(auto) = auto {
+        let bars = Bars::with_interrupt_note(
+            config.quiet,
+            "the search ends; the trials done are kept, the current one is dropped",
+        );
         return search(&config, &auto, &bars);
     }
+    let bars = Bars::new(config.quiet);
     let result = train(&config, args.resume.is_some(), &bars)?;
     let mut text = format!(
         "\nrun folder: {}\nepochs run: {}{}, best epoch: {}, {:.0} s\n",

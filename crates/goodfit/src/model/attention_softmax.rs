@@ -7,9 +7,9 @@
 //! backward, with a scalar `expf` per element. [`attention_softmax`] runs one pass forward,
 //! with the vectorised `exp` of [`super::fast_math`], and one backward.
 
-use candle_core::{CpuStorage, CustomOp2, DType, Device, Layout, Result, Shape, Tensor, D};
+use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, D};
 
-use super::cpu_storage::contiguous_f32;
+use super::cpu_storage::{all_cpu_f32, contiguous_f32};
 use super::fast_math::{self, exp, vectorised};
 
 /// `softmax(scores · scale + mask)` over the last dimension.
@@ -34,11 +34,7 @@ pub fn attention_softmax(scores: &Tensor, mask: &Tensor, scale: f64) -> Result<T
             scores.shape()
         )
     }
-    let fused = matches!(scores.device(), Device::Cpu)
-        && matches!(mask.device(), Device::Cpu)
-        && scores.dtype() == DType::F32
-        && mask.dtype() == DType::F32;
-    if fused {
+    if all_cpu_f32(&[scores, mask]) {
         scores.apply_op2(mask, AttentionSoftmaxOp { scale })
     } else {
         let mut shape = vec![1; dims.len()];
@@ -172,25 +168,9 @@ impl CustomOp2 for AttentionSoftmaxBwdOp {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cpu_storage::testing::{max_abs_diff, random};
     use super::*;
-    use candle_core::Var;
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
-
-    fn random(shape: &[usize], scale: f32, seed: u64) -> Tensor {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let n: usize = shape.iter().product();
-        let data: Vec<f32> = (0..n)
-            .map(|_| (rng.random::<f32>() * 2.0 - 1.0) * scale)
-            .collect();
-        Tensor::from_vec(data, shape, &Device::Cpu).expect("valid shape")
-    }
-
-    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
-            .expect("same shapes")
-    }
+    use candle_core::{DType, Device, Var};
 
     /// A BERT-style mask for 2 examples of 7 keys, the second padded after 4 tokens.
     fn mask() -> Tensor {

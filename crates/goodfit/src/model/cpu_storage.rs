@@ -3,7 +3,16 @@
 
 use std::borrow::Cow;
 
-use candle_core::{CpuStorage, Layout, Result};
+use candle_core::{CpuStorage, DType, Device, Layout, Result, Tensor};
+
+/// Whether every tensor is an `f32` tensor on the CPU, where goodfit's fused kernels run;
+/// elsewhere the callers fall back to composed candle ops, which carry gradients on every
+/// device.
+pub(crate) fn all_cpu_f32(tensors: &[&Tensor]) -> bool {
+    tensors
+        .iter()
+        .all(|t| matches!(t.device(), Device::Cpu) && t.dtype() == DType::F32)
+}
 
 /// The elements of a CPU `f32` tensor in row-major order: borrowed when the layout is
 /// already contiguous, otherwise gathered through the strides (transposes, narrows and the
@@ -64,5 +73,31 @@ pub(crate) fn contiguous_f32<'a>(
             offset -= stride[k] * outer[k];
             index[k] = 0;
         }
+    }
+}
+
+/// Helpers for the kernels' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use candle_core::{DType, Device, Tensor};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Values uniform in [−`half_width`, `half_width`) from a fixed seed, so failures reproduce.
+    pub fn random(shape: &[usize], half_width: f32, seed: u64) -> Tensor {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let n: usize = shape.iter().product();
+        let data: Vec<f32> = (0..n)
+            .map(|_| (rng.random::<f32>() * 2.0 - 1.0) * half_width)
+            .collect();
+        Tensor::from_vec(data, shape, &Device::Cpu).expect("valid shape")
+    }
+
+    /// The largest absolute difference between two tensors of the same shape.
+    pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+        let f32 = |t: &Tensor| t.to_dtype(DType::F32).expect("convertible");
+        (f32(a) - f32(b))
+            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
+            .expect("same shapes")
     }
 }

@@ -7,9 +7,9 @@
 //! forward in one pass and the backward (input and bias gradients together) in another,
 //! with the vectorised `erf` of [`super::fast_math`].
 
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Device, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 
-use super::cpu_storage::contiguous_f32;
+use super::cpu_storage::{all_cpu_f32, contiguous_f32};
 use super::fast_math::{erf_and_gauss, vectorised};
 
 /// `gelu(x + bias)` with the exact (erf) GELU of BERT and `torch.nn.functional.gelu`:
@@ -21,11 +21,7 @@ use super::fast_math::{erf_and_gauss, vectorised};
 /// # Errors
 /// When `bias` does not match `x`'s last dimension, or dtypes and devices disagree.
 pub fn bias_gelu(x: &Tensor, bias: &Tensor) -> Result<Tensor> {
-    let fused = matches!(x.device(), Device::Cpu)
-        && matches!(bias.device(), Device::Cpu)
-        && x.dtype() == DType::F32
-        && bias.dtype() == DType::F32;
-    if fused {
+    if all_cpu_f32(&[x, bias]) {
         x.apply_op2(bias, BiasGeluOp)
     } else {
         x.broadcast_add(bias)?.gelu_erf()
@@ -163,25 +159,9 @@ impl CustomOp3 for BiasGeluBwdOp {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cpu_storage::testing::{max_abs_diff, random};
     use super::*;
     use candle_core::Var;
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
-
-    fn random(shape: &[usize], scale: f32, seed: u64) -> Tensor {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let n: usize = shape.iter().product();
-        let data: Vec<f32> = (0..n)
-            .map(|_| (rng.random::<f32>() * 2.0 - 1.0) * scale)
-            .collect();
-        Tensor::from_vec(data, shape, &Device::Cpu).expect("valid shape")
-    }
-
-    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
-            .expect("same shapes")
-    }
 
     /// The output, the gradient of x and of the bias for `loss = Σ y·w` with fixed weights w.
     fn run(f: impl Fn(&Tensor, &Tensor) -> Result<Tensor>) -> (Tensor, Tensor, Tensor) {

@@ -12,9 +12,9 @@
 //! together. Any other device or dtype falls back to composed candle ops, which carry
 //! gradients everywhere (so the CUDA backend trains correctly, if less quickly).
 
-use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Module, Result, Shape, Tensor, D};
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Module, Result, Shape, Tensor, D};
 
-use super::cpu_storage::contiguous_f32;
+use super::cpu_storage::{all_cpu_f32, contiguous_f32};
 
 /// Layer normalisation over the last dimension of `x`, exactly as `torch.nn.LayerNorm`:
 /// `y = (x − mean) / sqrt(var + eps) · weight + bias`, where `mean` and the biased `var`
@@ -39,11 +39,7 @@ pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Resul
             )
         }
     }
-    let fused = matches!(x.device(), Device::Cpu)
-        && matches!(weight.device(), Device::Cpu)
-        && matches!(bias.device(), Device::Cpu)
-        && [x, weight, bias].iter().all(|t| t.dtype() == DType::F32);
-    if fused {
+    if all_cpu_f32(&[x, weight, bias]) {
         x.apply_op3(weight, bias, LayerNormOp { eps })
     } else {
         layer_norm_composed(x, weight, bias, eps)
@@ -338,18 +334,9 @@ fn gradient_sums(x: &[f32], weight: &[f32], dy: &[f32], mean: f32, rstd: f32) ->
 
 #[cfg(test)]
 mod tests {
+    use super::super::cpu_storage::testing::{max_abs_diff, random};
     use super::*;
-    use candle_core::Var;
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
-
-    /// Uniform values in [-2, 2) from a fixed seed, so failures reproduce.
-    fn random(shape: &[usize], seed: u64) -> Tensor {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let n: usize = shape.iter().product();
-        let data: Vec<f32> = (0..n).map(|_| rng.random::<f32>() * 4.0 - 2.0).collect();
-        Tensor::from_vec(data, shape, &Device::Cpu).expect("valid shape")
-    }
+    use candle_core::{Device, Var};
 
     /// The textbook definition in basic candle ops, independent of the code under test.
     fn reference(x: &Tensor, w: &Tensor, b: &Tensor, eps: f64) -> Result<Tensor> {
@@ -361,18 +348,6 @@ mod tests {
             .broadcast_div(&std)?
             .broadcast_mul(w)?
             .broadcast_add(b)
-    }
-
-    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-        let diff = (a.to_dtype(DType::F32).unwrap() - b.to_dtype(DType::F32).unwrap()).unwrap();
-        diff.abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
     }
 
     type Grads = (Tensor, Tensor, Tensor, Tensor);
@@ -404,8 +379,11 @@ mod tests {
         for (i, shape) in [[3, 5, 16], [3, 5, 13], [2, 1, 1]].iter().enumerate() {
             let i = i as u64;
             let size = shape[2];
-            let x = random(shape, 1 + 10 * i);
-            let (w, b) = (random(&[size], 2 + 10 * i), random(&[size], 3 + 10 * i));
+            let x = random(shape, 2.0, 1 + 10 * i);
+            let (w, b) = (
+                random(&[size], 2.0, 2 + 10 * i),
+                random(&[size], 2.0, 3 + 10 * i),
+            );
             let y = layer_norm(&x, &w, &b, 1e-5).unwrap();
             assert_eq!(y.dims(), shape);
             assert!(max_abs_diff(&y, &reference(&x, &w, &b, 1e-5).unwrap()) < 1e-5);
@@ -414,15 +392,15 @@ mod tests {
 
     #[test]
     fn forward_honours_non_contiguous_layouts() {
-        let (w, b) = (random(&[16], 2), random(&[16], 3));
+        let (w, b) = (random(&[16], 2.0, 2), random(&[16], 2.0, 3));
         // A transpose: the normalised dimension has stride 5.
-        let x = random(&[3, 16, 5], 1).transpose(1, 2).unwrap();
+        let x = random(&[3, 16, 5], 2.0, 1).transpose(1, 2).unwrap();
         assert!(!x.is_contiguous());
         let y = layer_norm(&x, &w, &b, 1e-5).unwrap();
         let expected = reference(&x.contiguous().unwrap(), &w, &b, 1e-5).unwrap();
         assert!(max_abs_diff(&y, &expected) < 1e-5);
         // A narrow: unit inner stride, but an offset and gaps between rows.
-        let x = random(&[4, 6, 20], 4)
+        let x = random(&[4, 6, 20], 2.0, 4)
             .narrow(2, 3, 16)
             .unwrap()
             .narrow(1, 1, 4)
@@ -439,9 +417,12 @@ mod tests {
         for (i, shape) in shapes.into_iter().enumerate() {
             let i = i as u64;
             let size = shape[shape.len() - 1];
-            let x = random(shape, 11 + 10 * i);
-            let (w, b) = (random(&[size], 12 + 10 * i), random(&[size], 13 + 10 * i));
-            let r = random(shape, 14 + 10 * i);
+            let x = random(shape, 2.0, 11 + 10 * i);
+            let (w, b) = (
+                random(&[size], 2.0, 12 + 10 * i),
+                random(&[size], 2.0, 13 + 10 * i),
+            );
+            let r = random(shape, 2.0, 14 + 10 * i);
             // A weighted sum, and a plain sum whose gradient arrives as a stride-0 broadcast.
             let weighted = |y: &Tensor| (y * &r)?.sum_all();
             let plain = |y: &Tensor| y.sum_all();
@@ -472,9 +453,9 @@ mod tests {
 
     #[test]
     fn gradients_reach_non_contiguous_input() {
-        let (w, b) = (random(&[16], 2), random(&[16], 3));
-        let base = Var::from_tensor(&random(&[3, 16, 5], 1)).unwrap();
-        let r = random(&[3, 5, 16], 4);
+        let (w, b) = (random(&[16], 2.0, 2), random(&[16], 2.0, 3));
+        let base = Var::from_tensor(&random(&[3, 16, 5], 2.0, 1)).unwrap();
+        let r = random(&[3, 5, 16], 2.0, 4);
         let grad = |f: &dyn Fn(&Tensor) -> Result<Tensor>| {
             let y = f(&base.as_tensor().transpose(1, 2).unwrap()).unwrap();
             let grads = (y * &r).unwrap().sum_all().unwrap().backward().unwrap();
@@ -490,10 +471,10 @@ mod tests {
     #[test]
     fn dx_matches_finite_differences() {
         for (dtype, step, tolerance) in [(DType::F32, 1e-2, 1e-2), (DType::F64, 1e-6, 1e-6)] {
-            let x = random(&[2, 3, 8], 21).to_dtype(dtype).unwrap();
-            let w = random(&[8], 22).to_dtype(dtype).unwrap();
-            let b = random(&[8], 23).to_dtype(dtype).unwrap();
-            let r = random(&[2, 3, 8], 24).to_dtype(dtype).unwrap();
+            let x = random(&[2, 3, 8], 2.0, 21).to_dtype(dtype).unwrap();
+            let w = random(&[8], 2.0, 22).to_dtype(dtype).unwrap();
+            let b = random(&[8], 2.0, 23).to_dtype(dtype).unwrap();
+            let r = random(&[2, 3, 8], 2.0, 24).to_dtype(dtype).unwrap();
             let loss = |y: &Tensor| (y * &r)?.sum_all();
             let f = |x: &Tensor, w: &Tensor, b: &Tensor| layer_norm(x, w, b, 1e-5);
             let (_, dx, _, _) = output_and_grads(f, &x, &w, &b, loss);
@@ -537,10 +518,10 @@ mod tests {
     #[test]
     fn fallback_path_carries_gradients() {
         let (x, w, b, r) = (
-            random(&[3, 5, 16], 31),
-            random(&[16], 32),
-            random(&[16], 33),
-            random(&[3, 5, 16], 34),
+            random(&[3, 5, 16], 2.0, 31),
+            random(&[16], 2.0, 32),
+            random(&[16], 2.0, 33),
+            random(&[3, 5, 16], 2.0, 34),
         );
         let f = |x: &Tensor, w: &Tensor, b: &Tensor| layer_norm(x, w, b, 1e-5);
         let f64s = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
@@ -559,9 +540,9 @@ mod tests {
     #[test]
     fn module_matches_function() {
         let (x, w, b) = (
-            random(&[2, 4, 16], 41),
-            random(&[16], 42),
-            random(&[16], 43),
+            random(&[2, 4, 16], 2.0, 41),
+            random(&[16], 2.0, 42),
+            random(&[16], 2.0, 43),
         );
         let layer = LayerNorm::new(w.clone(), b.clone(), 1e-12);
         assert_eq!(layer.eps(), 1e-12);
@@ -575,10 +556,10 @@ mod tests {
 
     #[test]
     fn wrong_parameter_shapes_are_errors() {
-        let x = random(&[2, 4, 16], 51);
-        let (w, b) = (random(&[16], 52), random(&[16], 53));
-        assert!(layer_norm(&x, &random(&[15], 54), &b, 1e-5).is_err());
-        assert!(layer_norm(&x, &w, &random(&[1, 16], 55), 1e-5).is_err());
+        let x = random(&[2, 4, 16], 2.0, 51);
+        let (w, b) = (random(&[16], 2.0, 52), random(&[16], 2.0, 53));
+        assert!(layer_norm(&x, &random(&[15], 2.0, 54), &b, 1e-5).is_err());
+        assert!(layer_norm(&x, &w, &random(&[1, 16], 2.0, 55), 1e-5).is_err());
         assert!(layer_norm(&Tensor::new(1f32, &Device::Cpu).unwrap(), &w, &b, 1e-5).is_err());
         assert!(layer_norm(&x.to_dtype(DType::F64).unwrap(), &w, &b, 1e-5).is_err());
     }
@@ -586,7 +567,7 @@ mod tests {
     #[test]
     fn empty_input_is_fine() {
         let x = Tensor::zeros((0, 16), DType::F32, &Device::Cpu).unwrap();
-        let (w, b) = (random(&[16], 62), random(&[16], 63));
+        let (w, b) = (random(&[16], 2.0, 62), random(&[16], 2.0, 63));
         let (y, dx, dw, db) = output_and_grads(
             |x, w, b| layer_norm(x, w, b, 1e-5),
             &x,

@@ -76,6 +76,18 @@ pub(crate) fn contiguous_f32<'a>(
     }
 }
 
+/// Splits a fused backward's packed result — the rows of the input's gradient, then one
+/// row per parameter gradient (a custom op returns one tensor) — into the input's gradient,
+/// shaped like `x`, and the row where the parameter gradients start. Rows are counted from
+/// the dimensions, not `elem_count / size`, which fails for size 0.
+pub(crate) fn split_packed_grad(packed: &Tensor, x: &Tensor) -> Result<(Tensor, usize)> {
+    let rows: usize = x
+        .dims()
+        .split_last()
+        .map_or(1, |(_, outer)| outer.iter().product());
+    Ok((packed.narrow(0, 0, rows)?.reshape(x.shape())?, rows))
+}
+
 /// Helpers for the kernels' tests.
 #[cfg(test)]
 pub(crate) mod testing {

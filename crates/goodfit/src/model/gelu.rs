@@ -9,7 +9,7 @@
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 
-use super::cpu_storage::{all_cpu_f32, contiguous_f32};
+use super::cpu_storage::{all_cpu_f32, contiguous_f32, split_packed_grad};
 use super::fast_math::{erf_and_gauss, vectorised};
 
 /// `gelu(x + bias)` with the exact (erf) GELU of BERT and `torch.nn.functional.gelu`:
@@ -102,12 +102,8 @@ impl CustomOp2 for BiasGeluOp {
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let rows: usize = x
-            .dims()
-            .split_last()
-            .map_or(1, |(_, outer)| outer.iter().product());
         let packed = x.apply_op3_no_bwd(bias, grad_res, &BiasGeluBwdOp)?;
-        let dx = packed.narrow(0, 0, rows)?.reshape(x.shape())?;
+        let (dx, rows) = split_packed_grad(&packed, x)?;
         let dbias = packed.get(rows)?;
         Ok((Some(dx), Some(dbias)))
     }

@@ -14,7 +14,7 @@
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Module, Result, Shape, Tensor, D};
 
-use super::cpu_storage::{all_cpu_f32, contiguous_f32};
+use super::cpu_storage::{all_cpu_f32, contiguous_f32, split_packed_grad};
 
 /// Layer normalisation over the last dimension of `x`, exactly as `torch.nn.LayerNorm`:
 /// `y = (x − mean) / sqrt(var + eps) · weight + bias`, where `mean` and the biased `var`
@@ -154,13 +154,8 @@ impl CustomOp3 for LayerNormOp {
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        // Counted from the dimensions, not `elem_count / size`, which fails for size 0.
-        let rows: usize = x
-            .dims()
-            .split_last()
-            .map_or(1, |(_, outer)| outer.iter().product());
         let packed = x.apply_op3_no_bwd(weight, grad_res, &LayerNormBwdOp { eps: self.eps })?;
-        let dx = packed.narrow(0, 0, rows)?.reshape(x.shape())?;
+        let (dx, rows) = split_packed_grad(&packed, x)?;
         let dweight = packed.get(rows)?;
         let dbias = packed.get(rows + 1)?;
         Ok((Some(dx), Some(dweight), Some(dbias)))

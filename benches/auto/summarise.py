@@ -43,9 +43,9 @@ for data in ["fine_foods", "1to20"]:
         minutes = seconds(os.path.join(d, "auto.seconds")) / 60
         for role in ["first", "chosen"]:
             t = a[role]
-            print(f"| {data} | --auto, {role} trial ({t['index']} {t['name']}) | "
+            what = (f"ensemble of trials {', '.join(map(str, t['members']))}"
+                    if "members" in t else f"trial {t['index']} {t['name']}")
+            print(f"| {data} | --auto, {role} ({what}) | "
                   f"{t['test']['f1_macro']:.3f} | {minority_recall(t['test'], minority):.3f} | "
-                  f"{minutes:.1f} |" if role == "chosen" else
-                  f"| {data} | --auto, {role} trial ({t['index']} {t['name']}) | "
-                  f"{t['test']['f1_macro']:.3f} | {minority_recall(t['test'], minority):.3f} | |")
+                  + (f"{minutes:.1f} |" if role == "chosen" else "|"))
         print(f"| {data} | (search: {a['budget']['trials_run']} trials, ended: {a['ended']}) | | | |")

@@ -580,6 +580,22 @@ fn auto_keeps_the_best_trial_and_scores_the_test_file_for_it_and_the_first() {
             assert!((a - b).abs() < 1e-9, "{who} {key}: eval {a}, auto.json {b}");
         }
     }
+    // The run folder predicts with an ensemble exactly when the search chose one, and its
+    // members keep their models.
+    let ensemble = out.join("ensemble.json");
+    if auto["ensemble"]["chosen"] == true {
+        let spec: Value =
+            serde_json::from_str(&std::fs::read_to_string(&ensemble).unwrap()).unwrap();
+        for member in spec["members"].as_array().unwrap() {
+            assert!(out
+                .join(member.as_str().unwrap())
+                .join("goodfit.json")
+                .is_file());
+        }
+        assert!(auto["chosen"]["members"].as_array().unwrap().len() >= 2);
+    } else {
+        assert!(!ensemble.exists());
+    }
     let metrics: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics["test"], auto["chosen"]["test"]);
@@ -609,6 +625,48 @@ fn auto_keeps_the_best_trial_and_scores_the_test_file_for_it_and_the_first() {
         report.contains("<section id=\"auto\">") && report.contains("What was tried and why"),
         "the report shows the trials"
     );
+
+    // An ensemble of two saved models predicts the average of their probabilities.
+    let manual = dir.path().join("manual");
+    std::fs::create_dir_all(&manual).unwrap();
+    let members = [
+        out.join("model"),
+        out.join(auto["first"]["run_dir"].as_str().unwrap())
+            .join("model"),
+    ];
+    std::fs::write(
+        manual.join("ensemble.json"),
+        serde_json::json!({ "members": members }).to_string(),
+    )
+    .unwrap();
+    let probabilities = |run: &Path| -> Vec<f64> {
+        let file = dir.path().join("p.csv");
+        ok(&[
+            "predict",
+            "--run",
+            run.to_str().unwrap(),
+            "--input",
+            test_s,
+            "--output",
+            file.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let column = header.iter().position(|h| h.starts_with("prob_")).unwrap();
+        lines
+            .map(|l| l.split(',').nth(column).unwrap().parse().unwrap())
+            .collect()
+    };
+    let (a, b, both) = (
+        probabilities(&members[0]),
+        probabilities(&members[1]),
+        probabilities(&manual),
+    );
+    for i in 0..a.len() {
+        assert!((both[i] - (a[i] + b[i]) / 2.0).abs() < 1e-9, "row {i}");
+    }
 }
 
 #[test]

@@ -1,16 +1,15 @@
 //! `goodfit predict` and `goodfit eval`: using a trained run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use candle_core::Device;
 use clap::Args;
 use goodfit::data::{read_table, write_table, Cell, ColumnSpec, Dataset, Inputs, Label};
 use goodfit::decision::{predict_all, DecisionRule};
 use goodfit::metrics::{self, text_report};
-use goodfit::model::SavedClassifier;
-use goodfit::train::evaluate::{predict_texts, softmax};
+use goodfit::model::ClassifierInfo;
 use goodfit::train::imbalance::class_prior;
+use goodfit::train::predictor::Predictor;
 
 use crate::args::{print, to_json, ReadArgs};
 use crate::progress::Bars;
@@ -29,13 +28,13 @@ pub struct DecisionArgs {
 
 impl DecisionArgs {
     /// The rule to predict with: the flags', else the saved one, else argmax (`None`).
-    fn rule(&self, saved: &SavedClassifier) -> Result<Option<DecisionRule>> {
+    fn rule(&self, info: &ClassifierInfo) -> Result<Option<DecisionRule>> {
         if let Some(tau) = self.logit_adjust {
             if !(tau.is_finite() && tau >= 0.0) {
                 bail!("--logit-adjust must be zero or positive, not {tau}");
             }
-            let counts = &saved.info.class_counts;
-            if counts.len() != saved.info.labels.len() {
+            let counts = &info.class_counts;
+            if counts.len() != info.labels.len() {
                 bail!("this model was saved without its training class counts: --logit-adjust needs them (retrain with this version)");
             }
             return Ok(Some(DecisionRule::posthoc_adjustment(
@@ -46,26 +45,16 @@ impl DecisionArgs {
         Ok(if self.argmax {
             None
         } else {
-            saved.info.decision.clone()
+            info.decision.clone()
         })
     }
-}
-
-/// The classifier of a run folder (or a model folder given directly).
-fn open(run: &Path) -> Result<SavedClassifier> {
-    let model = run.join(goodfit::train::trainer::MODEL_DIR);
-    let dir = if model.is_dir() {
-        model
-    } else {
-        run.to_path_buf()
-    };
-    Ok(SavedClassifier::open(&dir, &Device::Cpu)?)
 }
 
 /// Flags of `goodfit predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// The run folder of `goodfit train` (or its model/ folder).
+    /// The run folder of `goodfit train` (or its model/ folder); a search's run folder
+    /// predicts with its ensemble when it chose one.
     #[arg(long)]
     run: PathBuf,
     /// Texts to classify (CSV, TSV, JSONL or Parquet).
@@ -81,7 +70,8 @@ pub struct PredictArgs {
     /// Texts per batch.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// Also write the raw logits as `logit_<label>` columns.
+    /// Also write the raw logits as `logit_<label>` columns (for an ensemble, the log of
+    /// the averaged probabilities).
     #[arg(long)]
     logits: bool,
     #[command(flatten)]
@@ -95,24 +85,22 @@ pub struct PredictArgs {
 
 /// Runs `goodfit predict`.
 pub fn run_predict(args: &PredictArgs) -> Result<()> {
-    let saved = open(&args.run)?;
+    let predictor = Predictor::open(&args.run)?;
     let table = read_table(&args.input, &args.read.options())?;
-    let text_col = table.column(args.text_col.as_deref().unwrap_or(&saved.info.text_col))?;
+    let text_col = table.column(args.text_col.as_deref().unwrap_or(&predictor.info.text_col))?;
     let texts: Vec<String> = table
         .rows
         .iter()
         .map(|r| r.cells[text_col].as_text().unwrap_or_default())
         .collect();
     let bars = Bars::new(args.quiet);
-    bars.predicting(texts.len());
-    let logits = predict_texts(&saved, &texts, args.batch_size.max(1), &mut |n| {
-        bars.advance(n)
-    })?;
+    bars.predicting(texts.len() * predictor.members.len());
+    let predicted = predictor.predict(&texts, args.batch_size.max(1), &mut |n| bars.advance(n))?;
     bars.done();
-    let proba: Vec<Vec<f64>> = logits.iter().map(|z| softmax(z)).collect();
-    let predicted = predict_all(&proba, args.decision.rule(&saved)?.as_ref());
+    let (proba, logits) = (predicted.proba, predicted.logits);
+    let predicted = predict_all(&proba, args.decision.rule(&predictor.info)?.as_ref());
 
-    let labels = saved.info.label_map();
+    let labels = predictor.info.label_map();
     let mut added = vec!["pred".to_string()];
     added.extend(labels.labels().iter().map(|l| format!("prob_{l}")));
     if args.logits {
@@ -153,7 +141,8 @@ pub fn run_predict(args: &PredictArgs) -> Result<()> {
 /// Flags of `goodfit eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The run folder of `goodfit train` (or its model/ folder).
+    /// The run folder of `goodfit train` (or its model/ folder); a search's run folder
+    /// predicts with its ensemble when it chose one.
     #[arg(long)]
     run: PathBuf,
     /// A labelled file to score the model on.
@@ -179,16 +168,16 @@ pub struct EvalArgs {
 
 /// Runs `goodfit eval`.
 pub fn run_eval(args: &EvalArgs) -> Result<()> {
-    let saved = open(&args.run)?;
+    let predictor = Predictor::open(&args.run)?;
     let columns = ColumnSpec {
         text: args
             .text_col
             .clone()
-            .unwrap_or_else(|| saved.info.text_col.clone()),
+            .unwrap_or_else(|| predictor.info.text_col.clone()),
         label: args
             .label_col
             .clone()
-            .unwrap_or_else(|| saved.info.label_col.clone()),
+            .unwrap_or_else(|| predictor.info.label_col.clone()),
         features: None,
     };
     let table = read_table(&args.data, &args.read.options())?;
@@ -197,11 +186,12 @@ pub fn run_eval(args: &EvalArgs) -> Result<()> {
     let Inputs::Text(texts) = &data.inputs else {
         bail!("{}: no text column", args.data.display())
     };
-    let labels = saved.info.label_map();
+    let labels = predictor.info.label_map();
     let targets = data.class_indices(&labels)?;
-    let logits = predict_texts(&saved, texts, args.batch_size.max(1), &mut |_| {})?;
-    let proba: Vec<Vec<f64>> = logits.iter().map(|z| softmax(z)).collect();
-    let predicted = predict_all(&proba, args.decision.rule(&saved)?.as_ref());
+    let proba = predictor
+        .predict(texts, args.batch_size.max(1), &mut |_| {})?
+        .proba;
+    let predicted = predict_all(&proba, args.decision.rule(&predictor.info)?.as_ref());
     let scores = metrics::compute(&targets, &predicted, Some(&proba), &labels)?;
     if args.json {
         print(&to_json(&scores)?)

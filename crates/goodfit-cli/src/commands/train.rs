@@ -165,6 +165,10 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     seed: Option<u64>,
+    /// Seed of the validation split alone [default: --seed].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    split_seed: Option<u64>,
     /// Group training batches by length: true or false [default: true].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,6 +360,17 @@ fn search(config: &TrainConfig, auto: &AutoConfig, bars: &Bars) -> Result<()> {
         result.first.name,
         value(result.first.val_metric)
     );
+    if let Some(members) = &result.ensemble {
+        let members: Vec<String> = members.iter().map(|i| i.to_string()).collect();
+        text += &format!(
+            "predicting with the ensemble of trials {} (their averaged probabilities; {})\n",
+            members.join(", "),
+            result
+                .out
+                .join(goodfit::train::predictor::ENSEMBLE_FILE)
+                .display()
+        );
+    }
     if let Some((chosen, first)) = &result.test {
         let score = |s: &goodfit::auto::TestScore| {
             value(if metric == "loss" {

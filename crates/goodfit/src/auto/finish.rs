@@ -1,22 +1,23 @@
-//! The end of a search: the choice by validation score, the chosen model in the run folder,
-//! the test file scored once for the chosen and the first trial, and `auto.json`.
+//! The end of a search: the choice by validation score (the best trial, or the ensemble of
+//! those within noise of it), the chosen model in the run folder, the test file scored once
+//! for the choice and the first trial, and `auto.json`.
 
 use std::path::Path;
 
-use candle_core::Device;
 use serde_json::{json, Value};
 
-use crate::decision::apply;
+use crate::decision::predict_all;
 use crate::error::{Error, Result};
-use crate::model::SavedClassifier;
+use crate::metrics;
 use crate::train::data::read_texts;
-use crate::train::evaluate::{predict_texts, score};
+use crate::train::predictor::{EnsembleInfo, Predictor, ENSEMBLE_FILE};
 use crate::train::trainer::{
     write_json, write_predictions, CHECKPOINT_FILE, CONFIG_FILE, METRICS_FILE, MODEL_DIR,
-    TEST_PREDICTIONS_FILE,
+    TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
 };
 use crate::train::{Observer, TrainConfig};
 
+use super::ensemble::{consider, log_loss, Ensemble};
 use super::search::{best_of, AutoResult, Done, Finished, TestScore};
 use super::trial::write_trials;
 use super::{AUTO_FILE, TRIALS_FILE};
@@ -41,8 +42,14 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
         .iter()
         .find(|d| d.trial.error.is_none())
         .map_or(chosen, |d| d.trial.index);
+    let ensemble = consider(&select, &done, out, config.seed)?;
+    if let Some(e) = &ensemble {
+        observer.message(&e.why(&select));
+    }
+    let chosen_ensemble = ensemble.as_ref().filter(|e| e.chosen);
     for d in &mut done {
         d.trial.chosen = d.trial.index == chosen;
+        d.trial.in_ensemble = chosen_ensemble.is_some_and(|e| e.members.contains(&d.trial.index));
     }
     let trials: Vec<_> = done.iter().map(|d| d.trial.clone()).collect();
     write_trials(&out.join(TRIALS_FILE), &trials)?;
@@ -73,23 +80,35 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
         ..chosen.config.clone()
     };
     crate::io::write_atomic(&out.join(CONFIG_FILE), settings.to_toml()?.as_bytes())?;
+    let ensemble_file = out.join(ENSEMBLE_FILE);
+    match chosen_ensemble {
+        Some(e) => write_ensemble(out, e, &select)?,
+        None if ensemble_file.exists() => {
+            std::fs::remove_file(&ensemble_file).map_err(|e| Error::io(&ensemble_file, e))?
+        }
+        None => {}
+    }
 
     let test = match &config.test {
         Some(test) => {
-            let scored =
-                |d: &Done| score_test(&out.join(&d.trial.run_dir), test, &config, observer);
-            let chosen_score = scored(chosen)?;
+            let scored = |dir: &Path| score_test(dir, test, &config, observer);
+            // The run folder predicts with the ensemble when it has one, as `eval` does.
+            let chosen_score = match chosen_ensemble {
+                Some(_) => scored(out)?,
+                None => scored(&out.join(&chosen.trial.run_dir))?,
+            };
             write_predictions(
                 &out.join(TEST_PREDICTIONS_FILE),
                 &chosen_score.labels,
                 &chosen_score.targets,
                 &chosen_score.proba,
             )?;
-            let first_score = if first.trial.index == chosen.trial.index {
-                chosen_score.score.clone()
-            } else {
-                scored(first)?.score
-            };
+            let first_score =
+                if first.trial.index == chosen.trial.index && chosen_ensemble.is_none() {
+                    chosen_score.score.clone()
+                } else {
+                    scored(&out.join(&first.trial.run_dir))?.score
+                };
             add_test_metrics(&out.join(METRICS_FILE), &chosen_score.score)?;
             Some((chosen_score.score, first_score))
         }
@@ -115,11 +134,38 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
                 .map_err(|e| Error::Invalid(e.to_string()))?,
         }))
     };
+    let chosen_doc = match chosen_ensemble {
+        Some(e) => {
+            let score = test.as_ref().map(|t| &t.0);
+            json!({
+                "index": chosen.trial.index,
+                "name": "ensemble",
+                "members": e.members,
+                "run_dir": ".",
+                "val_metric": e.val_metric,
+                "val_loss": e.val_loss,
+                "test_loss": score.map(|s| s.loss),
+                "test": score.map(|s| serde_json::to_value(&s.metrics)).transpose()
+                    .map_err(|e| Error::Invalid(e.to_string()))?,
+            })
+        }
+        None => summary(chosen, test.as_ref().map(|t| &t.0))?,
+    };
     let doc = json!({
         "select_metric": select.name,
         "test_file": config.test,
-        "chosen": summary(chosen, test.as_ref().map(|t| &t.0))?,
+        "chosen": chosen_doc,
         "first": summary(first, test.as_ref().map(|t| &t.1))?,
+        "best_single": summary(chosen, None)?,
+        "ensemble": ensemble.as_ref().map(|e| json!({
+            "members": e.members,
+            "val_metric": e.val_metric,
+            "val_loss": e.val_loss,
+            "best_single_val_metric": e.best_metric,
+            "standard_error": e.noise,
+            "chosen": e.chosen,
+            "why": e.why(&select),
+        })),
         "budget": {
             "minutes": budget.limit_seconds().map(|s| s / 60.0),
             "max_trials": budget.max_trials(),
@@ -130,11 +176,14 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
     });
     write_json(&out.join(AUTO_FILE), &doc)?;
 
-    // Only the chosen and the first trial keep their model: the others' would be copies of
-    // the same encoder, hundreds of MB each for a real one. Their curves, metrics and
-    // verdicts stay.
+    // Only the chosen trial, the ensemble's members and the first trial keep their model:
+    // the others' would be copies of the same encoder, hundreds of MB each for a real one.
+    // Their curves, metrics and verdicts stay.
     for d in &done {
-        if d.trial.index != chosen.trial.index && d.trial.index != first.trial.index {
+        if d.trial.index != chosen.trial.index
+            && d.trial.index != first.trial.index
+            && !d.trial.in_ensemble
+        {
             let model = out.join(&d.trial.run_dir).join(MODEL_DIR);
             if model.is_dir() {
                 std::fs::remove_dir_all(&model).map_err(|e| Error::io(&model, e))?;
@@ -148,6 +197,7 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
         trials,
         chosen,
         first,
+        ensemble: chosen_ensemble.map(|e| e.members.clone()),
         test,
         diagnosis,
         seconds,
@@ -193,36 +243,74 @@ struct Scored {
     proba: Vec<Vec<f64>>,
 }
 
-/// Scores the model saved in the run folder `run` on the labelled file `test`, under the
-/// decision rule saved with it, as `goodfit eval` would.
+/// Scores what the run folder `run` predicts with (its model, or its ensemble) on the
+/// labelled file `test`, under its decision rule, as `goodfit eval` would.
 fn score_test(
     run: &Path,
     test: &Path,
     config: &TrainConfig,
     observer: &dyn Observer,
 ) -> Result<Scored> {
-    let saved = SavedClassifier::open(&run.join(MODEL_DIR), &Device::Cpu)?;
+    let predictor = Predictor::open(run)?;
     let (texts, dataset) = read_texts(test, config, observer)?;
-    let labels = saved.info.label_map();
+    let labels = predictor.info.label_map();
     let targets = dataset.class_indices(&labels)?;
-    observer.eval_start("test", texts.len());
-    let logits = predict_texts(&saved, &texts, config.eval_batch_size, &mut |n| {
-        observer.eval_progress(n)
-    })?;
-    let scored = score(&logits, &targets, &labels)?;
-    let metrics = match &saved.info.decision {
-        Some(rule) => apply(&scored.proba, &targets, &labels, rule)?,
-        None => scored.metrics,
-    };
+    observer.eval_start("test", texts.len() * predictor.members.len());
+    let proba = predictor
+        .predict(&texts, config.eval_batch_size, &mut |n| {
+            observer.eval_progress(n)
+        })?
+        .proba;
+    let predicted = predict_all(&proba, predictor.info.decision.as_ref());
+    let metrics = metrics::compute(&targets, &predicted, Some(&proba), &labels)?;
     Ok(Scored {
         score: TestScore {
-            loss: scored.loss,
+            loss: log_loss(&proba, &targets),
             metrics,
         },
         labels,
         targets,
-        proba: scored.proba,
+        proba,
     })
+}
+
+/// Makes the run folder the ensemble's: `ensemble.json`, and the validation predictions,
+/// metrics and decision rule in `metrics.json` of the averaged probabilities (the curves
+/// and weights stay those of the best member, whose model is `model/`).
+fn write_ensemble(out: &Path, e: &Ensemble, select: &super::select::SelectMetric) -> Result<()> {
+    let spec = EnsembleInfo {
+        members: e.models.iter().map(Into::into).collect(),
+        decision: e.decision.clone(),
+    };
+    write_json(&out.join(ENSEMBLE_FILE), &spec)?;
+    write_predictions(
+        &out.join(VAL_PREDICTIONS_FILE),
+        &e.labels,
+        &e.targets,
+        &e.proba,
+    )?;
+    let path = out.join(METRICS_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|err| Error::io(&path, err))?;
+    let mut doc: Value =
+        serde_json::from_str(&text).map_err(|err| Error::Invalid(err.to_string()))?;
+    if let Value::Object(fields) = &mut doc {
+        let best_val = fields.remove("val");
+        fields.insert("val_loss".into(), json!(e.val_loss));
+        fields.insert("val".into(), json!(e.val));
+        // The single model's tuned rule no longer applies; the ensemble's is below.
+        fields.remove("decision");
+        fields.insert(
+            "ensemble".into(),
+            json!({
+                "members": e.members,
+                "models": e.models,
+                "decision": e.decision,
+                "why": e.why(select),
+                "best_single_val": best_val,
+            }),
+        );
+    }
+    write_json(&path, &doc)
 }
 
 /// Adds the test scores to a copied `metrics.json` (its trial never saw the test file).

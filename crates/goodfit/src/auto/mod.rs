@@ -4,12 +4,15 @@
 //! lengths), runs cheap head-only trials on the frozen encoder's cached features first,
 //! then fine-tunes, each next configuration answering the [verdicts](crate::diagnose) on
 //! the trials before ([`next`]), while the [budget] lasts. Trials are compared on
-//! validation data only; a test file is scored once, at the end, for the chosen trial and
-//! for the first. Every trial is a run folder under `RUN_DIR/trials/` and a line of
-//! `RUN_DIR/trials.jsonl` ([`trial`]); the run folder itself holds the chosen model, so
+//! validation data only; at the end the fine-tunes within noise of the best are averaged
+//! (`ensemble.rs`) when that does not score clearly worse, and a test file is scored once
+//! for the choice and for the first trial. Every trial is a run folder under
+//! `RUN_DIR/trials/` and a line of `RUN_DIR/trials.jsonl` ([`trial`]); the run folder
+//! itself holds the chosen model (and `ensemble.json` when an ensemble was chosen), so
 //! `goodfit predict --run RUN_DIR` uses it.
 
 pub mod budget;
+mod ensemble;
 mod finish;
 pub mod next;
 pub mod recipe;

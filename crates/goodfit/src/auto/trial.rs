@@ -46,8 +46,11 @@ pub struct Trial {
     pub seconds: f64,
     /// Why the trial failed, when it did (a diverged loss, say); the search goes on.
     pub error: Option<String>,
-    /// Whether the search chose it.
+    /// Whether the search chose it: its model is the run folder's `model/`.
     pub chosen: bool,
+    /// Whether it is a member of the ensemble the search chose (`ensemble.json`).
+    #[serde(default)]
+    pub in_ensemble: bool,
 }
 
 impl Trial {
@@ -163,6 +166,7 @@ mod tests {
             seconds: 12.5,
             error: None,
             chosen: false,
+            in_ensemble: false,
         }
     }
 

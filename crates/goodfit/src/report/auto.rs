@@ -119,11 +119,18 @@ fn test_line(auto: &Value, metric: &str) -> Option<String> {
     if chosen.1.is_none() && first.1.is_none() {
         return None;
     }
+    let members: Option<Vec<String>> = auto["chosen"]
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|m| m.iter().map(|i| i.to_string()).collect());
+    let what = match members {
+        Some(members) => format!("the chosen ensemble (trials {})", members.join(", ")),
+        None => format!("the chosen trial ({})", num(chosen.0)),
+    };
     Some(format!(
-        "<p>On the test file, scored once after the search: {} <b>{}</b> for the chosen trial ({}) and <b>{}</b> for the first ({}). The choice itself used validation data only.</p>\n",
+        "<p>On the test file, scored once after the search: {} <b>{}</b> for {what} and <b>{}</b> for the first trial ({}). The choice itself used validation data only.</p>\n",
         esc(&metric_name(metric)),
         opt_num(chosen.1),
-        num(chosen.0),
         opt_num(first.1),
         num(first.0),
     ))
@@ -163,7 +170,13 @@ pub fn section(run: &Run) -> Option<String> {
                 opt_num(t.val_metric),
                 opt_num(t.val_loss),
                 duration(Some(t.seconds)),
-                if t.chosen { "✓ chosen" } else { "" }.to_string(),
+                match (t.chosen, t.in_ensemble) {
+                    (true, true) => "✓ chosen (best), in the ensemble",
+                    (true, false) => "✓ chosen",
+                    (false, true) => "in the ensemble",
+                    (false, false) => "",
+                }
+                .to_string(),
             ]
         })
         .collect();
@@ -194,6 +207,15 @@ pub fn section(run: &Run) -> Option<String> {
             format!("; the search ended: {}", esc(ended))
         }
     ));
+    if let Some(why) = run
+        .auto
+        .get()
+        .and_then(|a| a.get("ensemble"))
+        .and_then(|e| e.get("why"))
+        .and_then(Value::as_str)
+    {
+        body.push_str(&format!("<p><b>Ensemble.</b> {}.</p>\n", esc(why)));
+    }
     if let Some(line) = run.auto.get().and_then(|a| test_line(a, metric)) {
         body.push_str(&line);
     }
@@ -238,6 +260,7 @@ mod tests {
             seconds: 1.0,
             error: None,
             chosen,
+            in_ensemble: false,
         };
         let trials = vec![trial(1, 0, 0.4, false), trial(2, 2, 0.3, true)];
         let points = points(&trials);
@@ -253,7 +276,19 @@ mod tests {
             line.contains("<b>0.8</b> for the chosen trial (2)"),
             "{line}"
         );
-        assert!(line.contains("<b>0.6</b> for the first (1)"), "{line}");
+        assert!(
+            line.contains("<b>0.6</b> for the first trial (1)"),
+            "{line}"
+        );
         assert!(test_line(&json!({}), "f1_macro").is_none());
+        let ensemble = json!({
+            "chosen": {"index": 2, "members": [2, 3], "test": {"f1_macro": 0.85}},
+            "first": {"index": 1, "test": {"f1_macro": 0.6}}
+        });
+        let line = test_line(&ensemble, "f1_macro").unwrap();
+        assert!(
+            line.contains("<b>0.85</b> for the chosen ensemble (trials 2, 3)"),
+            "{line}"
+        );
     }
 }

@@ -100,6 +100,9 @@ pub struct TrainConfig {
     pub val_fraction: f64,
     /// Seeds the split, the shuffles, dropout and new weights.
     pub seed: u64,
+    /// Seeds the validation split instead of `seed`, when set: the trials of
+    /// `goodfit train --auto` vary their seeds but keep one split.
+    pub split_seed: Option<u64>,
     /// Batch training examples of similar length together (less padding, faster).
     pub group_by_length: bool,
     /// Compute the frozen bottom layers' output once per example and keep it in memory
@@ -155,6 +158,7 @@ impl Default for TrainConfig {
             monitor: "val_loss".into(),
             val_fraction: 0.1,
             seed: 42,
+            split_seed: None,
             group_by_length: true,
             cache_frozen: true,
             train_eval_size: 1000,

@@ -94,7 +94,12 @@ pub fn prepare(
         }
         None => {
             let names: Vec<String> = labels.labels().iter().map(|l| l.as_text()).collect();
-            let split = stratified_split(&all.targets, &names, config.val_fraction, config.seed)?;
+            let split = stratified_split(
+                &all.targets,
+                &names,
+                config.val_fraction,
+                config.split_seed.unwrap_or(config.seed),
+            )?;
             for note in &split.notes {
                 observer.message(note);
             }

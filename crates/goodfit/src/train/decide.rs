@@ -250,12 +250,15 @@ pub fn redecide_run(
 
 /// `predictions_val.json` / `predictions_test.json`.
 #[derive(serde::Deserialize)]
-struct SavedPredictions {
-    y_true: Vec<usize>,
-    proba: Vec<Vec<f64>>,
+pub(crate) struct SavedPredictions {
+    /// The true classes.
+    pub y_true: Vec<usize>,
+    /// The class probabilities.
+    pub proba: Vec<Vec<f64>>,
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+/// Reads a JSON file goodfit wrote, with errors that name the file and line.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| {
         Error::input(

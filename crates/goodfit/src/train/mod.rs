@@ -17,6 +17,7 @@ pub mod observer;
 pub mod optimizer;
 pub mod oversample;
 pub mod padding;
+pub mod predictor;
 pub mod schedule;
 pub mod trainer;
 

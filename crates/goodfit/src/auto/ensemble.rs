@@ -72,7 +72,7 @@ impl Ensemble {
             .val_metric
             .map_or("undefined".into(), |v| format!("{v:.4}"));
         format!(
-            "trials {} score within {:.4} (one bootstrap standard error) of the best validation {} {:.4}; their averaged probabilities score {value}: {}",
+            "Trials {} score within {:.4} (one bootstrap standard error) of the best validation {} {:.4}; their averaged probabilities score {value}: {}",
             members.join(", "),
             self.noise,
             select.name,
@@ -329,7 +329,7 @@ mod tests {
         assert!((e.val_metric.unwrap() - 0.8).abs() < 1e-9);
         assert!(e.chosen);
         assert!((e.proba[0][1] - (a[0][1] + b[0][1]) / 2.0).abs() < 1e-12);
-        assert!(e.why(&select).contains("trials 1, 2"));
+        assert!(e.why(&select).contains("Trials 1, 2"));
         // One fine-tune alone makes no ensemble.
         assert!(consider(&select, &done[..1], out, 7).unwrap().is_none());
     }

@@ -82,12 +82,13 @@ pub struct AutoResult {
     pub out: PathBuf,
     /// Every trial, in the order they ran.
     pub trials: Vec<Trial>,
-    /// The chosen trial.
+    /// The chosen trial: the best by the validation score (its model is `out/model/`).
     pub chosen: Trial,
     /// The first trial that finished: the baseline the search is measured against.
     pub first: Trial,
-    /// The test file's scores of the chosen and the first trial's models, each scored
-    /// once, after the search (when a test file was given).
+    /// The test file's scores of what the run folder predicts with (the chosen trial, or
+    /// the ensemble) and of the first trial, each scored once, after the search (when a
+    /// test file was given).
     pub test: Option<(TestScore, TestScore)>,
     /// The members of the ensemble chosen over the single best trial (trial indices), if
     /// one was: the run folder then predicts with their averaged probabilities.

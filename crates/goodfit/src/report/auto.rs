@@ -1,6 +1,6 @@
 //! The "What was tried and why" section of a `goodfit train --auto` run: every trial with
 //! its reason, verdicts and validation score, a chart of that score over the trials, and
-//! the test scores of the chosen and the first trial from `auto.json`.
+//! the ensemble, and the test scores of the choice and the first trial from `auto.json`.
 
 use serde_json::Value;
 

@@ -667,6 +667,44 @@ fn auto_keeps_the_best_trial_and_scores_the_test_file_for_it_and_the_first() {
     for i in 0..a.len() {
         assert!((both[i] - (a[i] + b[i]) / 2.0).abs() < 1e-9, "row {i}");
     }
+
+    // `decide` on a run folder that predicts with an ensemble sets the ensemble's rule and
+    // leaves the member in model/ as it was.
+    let ens = dir.path().join("ens");
+    copy_dir(&out, &ens);
+    std::fs::write(
+        ens.join("ensemble.json"),
+        serde_json::json!({ "members": ["model", members[1]] }).to_string(),
+    )
+    .unwrap();
+    let model_info = std::fs::read_to_string(ens.join("model/goodfit.json")).unwrap();
+    ok(&[
+        "decide",
+        ens.to_str().unwrap(),
+        "--tune-threshold",
+        "f1_macro",
+    ]);
+    let spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(ens.join("ensemble.json")).unwrap()).unwrap();
+    assert!(spec["decision"]["kind"].is_string(), "{spec}");
+    assert_eq!(
+        std::fs::read_to_string(ens.join("model/goodfit.json")).unwrap(),
+        model_info
+    );
+}
+
+/// Copies a folder and everything in it.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
 }
 
 #[test]

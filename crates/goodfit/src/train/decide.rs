@@ -15,6 +15,7 @@ use crate::model::ClassifierInfo;
 
 use super::config::TrainConfig;
 use super::imbalance::class_prior;
+use super::predictor::{EnsembleInfo, ENSEMBLE_FILE};
 use super::trainer::{
     write_json, CONFIG_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
 };
@@ -181,7 +182,8 @@ pub fn summarise_decision(doc: &Value) -> String {
 /// Chooses a run's decision rule again, after training, from its saved validation
 /// probabilities (`goodfit decide`): `tune_threshold` or `logit_adjust` as in `train`, or
 /// neither for argmax. Rewrites the run's `config.toml`, `metrics.json`, the model's
-/// `goodfit.json`, the diagnosis and the report, as if it had been trained with those
+/// `goodfit.json` (or `ensemble.json`, when the run predicts with one), the diagnosis and
+/// the report, as if it had been trained with those
 /// settings (it would have been the same model: the rule does not change training).
 pub fn redecide_run(
     run: &Path,
@@ -239,10 +241,20 @@ pub fn redecide_run(
         Some(doc) => metrics.insert("decision".into(), doc.clone()),
         None => metrics.remove("decision"),
     };
-    info.decision = decided.decision.as_ref().map(|d| d.rule.clone());
+    let rule = decided.decision.as_ref().map(|d| d.rule.clone());
     write_atomic(&config_path, config.to_toml()?.as_bytes())?;
     write_json(&metrics_path, &metrics)?;
-    write_json(&info_path, &info)?;
+    // A run folder that predicts with an ensemble has the ensemble's validation
+    // probabilities saved: the rule is the ensemble's, and `model/` keeps its own.
+    let ensemble_path = run.join(ENSEMBLE_FILE);
+    if ensemble_path.is_file() {
+        let mut ensemble: EnsembleInfo = read_json(&ensemble_path)?;
+        ensemble.decision = rule;
+        write_json(&ensemble_path, &ensemble)?;
+    } else {
+        info.decision = rule;
+        write_json(&info_path, &info)?;
+    }
     crate::diagnose::diagnose_run(run)?;
     crate::report::write_report(run)?;
     Ok(decided)

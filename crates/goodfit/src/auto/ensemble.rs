@@ -114,9 +114,13 @@ pub(crate) fn consider(
     let labels = info.label_map();
     let best_val: SavedPredictions = read_json(&dir.join(VAL_PREDICTIONS_FILE))?;
     let noise = standard_error(select, &best_val, info.decision.as_ref(), &labels, seed);
-    let mut members = Vec::new();
-    let mut sets = Vec::new();
-    for d in tuned {
+    let mut members = vec![best];
+    let mut sets = vec![best_val.proba];
+    for &d in &tuned[1..] {
+        // The best few: each member costs a pass over every text `predict` sees.
+        if members.len() == MAX_MEMBERS {
+            break;
+        }
         let value = d.trial.val_metric.expect("filtered above");
         if (value - best_metric).abs() > noise {
             continue;
@@ -124,14 +128,11 @@ pub(crate) fn consider(
         let val: SavedPredictions =
             read_json(&out.join(&d.trial.run_dir).join(VAL_PREDICTIONS_FILE))?;
         // Only predictions of the same validation rows can be averaged.
-        if val.y_true == best_val.y_true && val.proba.len() == best_val.proba.len() {
+        if val.y_true == best_val.y_true && val.proba.len() == sets[0].len() {
             members.push(d);
             sets.push(val.proba);
         }
     }
-    // The best few: each member costs a pass over every text `predict` sees.
-    members.truncate(MAX_MEMBERS);
-    sets.truncate(MAX_MEMBERS);
     if members.len() < 2 {
         return Ok(None);
     }
@@ -146,7 +147,7 @@ pub(crate) fn consider(
         (&argmax, &proba, &targets),
         None,
     )?;
-    let val_loss = log_loss(&proba, &targets);
+    let val_loss = log_loss(&argmax);
     let val_metric = select.value(val_loss, &decided.val);
     let sign = if select.higher_is_better { 1.0 } else { -1.0 };
     let chosen = select
@@ -171,13 +172,9 @@ pub(crate) fn consider(
     }))
 }
 
-/// Mean negative log-likelihood of the true classes (scikit-learn's `log_loss`).
-pub(crate) fn log_loss(proba: &[Vec<f64>], targets: &[usize]) -> f64 {
-    let classes = proba.first().map_or(0, Vec::len);
-    metrics::probability::log_loss(targets, proba, classes)
-        .ok()
-        .flatten()
-        .unwrap_or(f64::NAN)
+/// The mean negative log-likelihood of the true classes among `metrics` (NaN if undefined).
+pub(crate) fn log_loss(metrics: &Metrics) -> f64 {
+    metrics.get("log_loss").unwrap_or(f64::NAN)
 }
 
 /// The bootstrap standard error of `select` on `val` under `rule`: the spread of the score
@@ -201,9 +198,8 @@ fn standard_error(
         let targets: Vec<usize> = rows.iter().map(|&r| val.y_true[r]).collect();
         let pred: Vec<usize> = rows.iter().map(|&r| predicted[r]).collect();
         let proba: Vec<Vec<f64>> = rows.iter().map(|&r| val.proba[r].clone()).collect();
-        let loss = log_loss(&proba, &targets);
         if let Ok(m) = metrics::compute(&targets, &pred, Some(&proba), labels) {
-            if let Some(v) = select.value(loss, &m) {
+            if let Some(v) = select.value(log_loss(&m), &m) {
                 values.push(v);
             }
         }
@@ -258,24 +254,10 @@ mod tests {
         .unwrap();
         Done {
             trial: Trial {
-                index,
-                name: "t".into(),
-                why: String::new(),
-                changes: Default::default(),
-                session: String::new(),
                 run_dir,
-                verdicts: Vec::new(),
-                select_metric: "f1_macro".into(),
                 val_metric: m.get("f1_macro"),
-                val_loss: Some(log_loss(&predicted, targets)),
-                val: Default::default(),
-                epochs: 1,
-                epochs_run: 1,
-                best_epoch: Some(1),
-                seconds: 1.0,
-                error: None,
-                chosen: false,
-                in_ensemble: false,
+                val_loss: Some(log_loss(&m)),
+                ..Trial::example(index)
             },
             config: TrainConfig {
                 train_layers: TrainLayers::Top(2),

@@ -134,23 +134,16 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
                 .map_err(|e| Error::Invalid(e.to_string()))?,
         }))
     };
-    let chosen_doc = match chosen_ensemble {
-        Some(e) => {
-            let score = test.as_ref().map(|t| &t.0);
-            json!({
-                "index": chosen.trial.index,
-                "name": "ensemble",
-                "members": e.members,
-                "run_dir": ".",
-                "val_metric": e.val_metric,
-                "val_loss": e.val_loss,
-                "test_loss": score.map(|s| s.loss),
-                "test": score.map(|s| serde_json::to_value(&s.metrics)).transpose()
-                    .map_err(|e| Error::Invalid(e.to_string()))?,
-            })
-        }
-        None => summary(chosen, test.as_ref().map(|t| &t.0))?,
-    };
+    // The choice's test scores; for an ensemble, its own validation scores and members
+    // over those of the best trial (whose index it keeps: `model/` is that trial's).
+    let mut chosen_doc = summary(chosen, test.as_ref().map(|t| &t.0))?;
+    if let Some(e) = chosen_ensemble {
+        chosen_doc["name"] = json!("ensemble");
+        chosen_doc["members"] = json!(e.members);
+        chosen_doc["run_dir"] = json!(".");
+        chosen_doc["val_metric"] = json!(e.val_metric);
+        chosen_doc["val_loss"] = json!(e.val_loss);
+    }
     let doc = json!({
         "select_metric": select.name,
         "test_file": config.test,
@@ -265,7 +258,7 @@ fn score_test(
     let metrics = metrics::compute(&targets, &predicted, Some(&proba), &labels)?;
     Ok(Scored {
         score: TestScore {
-            loss: log_loss(&proba, &targets),
+            loss: log_loss(&metrics),
             metrics,
         },
         labels,

@@ -755,24 +755,8 @@ mod tests {
 
     fn done(index: usize, config: &TrainConfig, value: f64, severity: Severity) -> Done {
         let trial = Trial {
-            index,
-            name: "t".into(),
-            why: String::new(),
-            changes: Default::default(),
-            session: String::new(),
-            run_dir: format!("trials/{index:02}-t"),
-            verdicts: Vec::new(),
-            select_metric: "f1_macro".into(),
             val_metric: Some(value),
-            val_loss: Some(0.4),
-            val: Default::default(),
-            epochs: 3,
-            epochs_run: 3,
-            best_epoch: Some(3),
-            seconds: 1.0,
-            error: None,
-            chosen: false,
-            in_ensemble: false,
+            ..Trial::example(index)
         };
         Done {
             trial,

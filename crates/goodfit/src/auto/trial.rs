@@ -144,10 +144,10 @@ pub fn changes(base: &TrainConfig, config: &TrainConfig) -> Result<BTreeMap<Stri
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn trial(index: usize) -> Trial {
+impl Trial {
+    /// A finished fine-tune's record for tests (a regularised trial, validation macro-F1
+    /// 0.8125).
+    pub(crate) fn example(index: usize) -> Trial {
         Trial {
             index,
             name: "regularise".into(),
@@ -169,12 +169,17 @@ mod tests {
             in_ensemble: false,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn trials_round_trip_through_jsonl_appended_or_written_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trials.jsonl");
-        let (a, mut b) = (trial(1), trial(2));
+        let (a, mut b) = (Trial::example(1), Trial::example(2));
         b.error = Some("training diverged".into());
         b.val_metric = None;
         a.append(&path).unwrap();
@@ -184,7 +189,7 @@ mod tests {
         b.chosen = true;
         write_trials(&path, &[a.clone(), b.clone()]).unwrap();
         assert_eq!(read_trials(&path).unwrap(), [a, b]);
-        assert!(trial(3)
+        assert!(Trial::example(3)
             .summary()
             .starts_with("trial 3 regularise: val f1_macro 0.8125"));
 

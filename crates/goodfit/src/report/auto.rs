@@ -243,24 +243,12 @@ mod tests {
     #[test]
     fn the_best_so_far_follows_the_metric_direction_and_the_chosen_trial_is_marked() {
         let trial = |index: usize, layers: usize, value: f64, chosen: bool| Trial {
-            index,
-            name: "t".into(),
-            why: String::new(),
-            changes: Default::default(),
             session: format!("train_layers {layers}, pooling mean, max_len 128"),
-            run_dir: String::new(),
-            verdicts: Vec::new(),
             select_metric: "loss".into(),
             val_metric: Some(value),
             val_loss: Some(value),
-            val: Default::default(),
-            epochs: 1,
-            epochs_run: 1,
-            best_epoch: Some(1),
-            seconds: 1.0,
-            error: None,
             chosen,
-            in_ensemble: false,
+            ..Trial::example(index)
         };
         let trials = vec![trial(1, 0, 0.4, false), trial(2, 2, 0.3, true)];
         let points = points(&trials);

@@ -114,31 +114,18 @@ impl Predictor {
         batch_size: usize,
         after_batch: &mut dyn FnMut(usize),
     ) -> Result<Predicted> {
-        let mut sum: Vec<Vec<f64>> = Vec::new();
-        let mut single_logits = Vec::new();
+        let mut sets = Vec::with_capacity(self.members.len());
+        let mut logits = Vec::new();
         for member in &self.members {
-            let logits = predict_texts(member, texts, batch_size, after_batch)?;
-            let proba: Vec<Vec<f64>> = logits.iter().map(|z| softmax(z)).collect();
-            if sum.is_empty() {
-                sum = proba;
-            } else {
-                for (s, p) in sum.iter_mut().zip(&proba) {
-                    s.iter_mut().zip(p).for_each(|(s, p)| *s += p);
-                }
-            }
-            single_logits = logits;
+            logits = predict_texts(member, texts, batch_size, after_batch)?;
+            sets.push(logits.iter().map(|z| softmax(z)).collect::<Vec<_>>());
         }
         if !self.is_ensemble() {
-            return Ok(Predicted {
-                proba: sum,
-                logits: single_logits,
-            });
+            let proba = sets.pop().unwrap_or_default();
+            return Ok(Predicted { proba, logits });
         }
-        let n = self.members.len() as f64;
-        let proba: Vec<Vec<f64>> = sum
-            .into_iter()
-            .map(|row| row.into_iter().map(|p| p / n).collect())
-            .collect();
+        let slices: Vec<&[Vec<f64>]> = sets.iter().map(Vec::as_slice).collect();
+        let proba = average_proba(&slices);
         let logits = proba
             .iter()
             .map(|row| row.iter().map(|p| p.ln()).collect())

@@ -475,6 +475,7 @@ fn auto_computes_the_frozen_features_once_for_every_head_trial_and_survives_an_i
         budget_minutes: None,
         max_trials: Some(4),
         select_metric: "accuracy".into(),
+        cv_folds: Some(0),
     };
     let watcher = SearchWatcher {
         stop_at_fine_tune: true,
@@ -518,4 +519,87 @@ fn auto_computes_the_frozen_features_once_for_every_head_trial_and_survives_an_i
         .borrow()
         .iter()
         .any(|m| m.starts_with("trial 2 head-lr0.09: val accuracy")));
+}
+
+#[test]
+fn auto_cross_validates_every_trial_when_asked_and_predicts_with_what_it_chose() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    let out = dir.path().join("auto-cv");
+    let mut cfg = config(&model, &train_path, &val_path, &out);
+    cfg.val = None;
+    let search = AutoConfig {
+        budget_minutes: None,
+        max_trials: Some(4),
+        select_metric: "accuracy".into(),
+        cv_folds: Some(4),
+    };
+    let result = run_auto(&cfg, &search, &Silent).unwrap();
+    let trials = read_trials(&out.join("trials.jsonl")).unwrap();
+    assert_eq!(trials.len(), 4);
+    for t in &trials {
+        let cv = t.cv.as_ref().unwrap_or_else(|| panic!("{t:?}"));
+        // Without a time limit every fold runs, head-only or not.
+        assert_eq!(
+            (cv.k, cv.folds.clone()),
+            (4, vec![1, 2, 3, 4]),
+            "{}",
+            t.name
+        );
+        assert_eq!(cv.fold_scores.len(), 4);
+        assert!(cv.standard_error.is_some());
+        assert_eq!(t.val_metric, cv.score_on_folds_run);
+        let run = out.join(&t.run_dir);
+        // Out-of-fold predictions of all 16 pooled rows, and the folds' averaged curves.
+        let saved: Value = serde_json::from_str(
+            &std::fs::read_to_string(run.join("predictions_val.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(saved["y_true"].as_array().unwrap().len(), 16);
+        let metrics: Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            metrics["cross_validation"]["per_fold"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+        assert!(history(&run)[0]["folds"].as_u64().unwrap() >= 1);
+    }
+    let head = &trials[0];
+    assert!(head.session.starts_with("train_layers 0,"));
+    assert!(head
+        .cv
+        .as_ref()
+        .unwrap()
+        .model
+        .contains("all 16 pooled rows"));
+    let tune = trials
+        .iter()
+        .find(|t| !t.session.starts_with("train_layers 0,"))
+        .unwrap();
+    assert!(tune
+        .cv
+        .as_ref()
+        .unwrap()
+        .model
+        .contains("average of the 4 fold models"));
+    let auto: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("auto.json")).unwrap()).unwrap();
+    assert_eq!(auto["cross_validation"]["k"], 4);
+    assert_eq!(
+        auto["cross_validation"]["fold_rows"],
+        serde_json::json!([4, 4, 4, 4])
+    );
+    // The run folder predicts with the choice: a refit head, or fold models averaged.
+    let predictor = goodfit::train::predictor::Predictor::open(&out).unwrap();
+    let predicted = predictor
+        .predict(&["great tea".to_string()], 8, &mut |_| {})
+        .unwrap();
+    assert!((predicted.proba[0].iter().sum::<f64>() - 1.0).abs() < 1e-6);
+    if !result.chosen.session.starts_with("train_layers 0,") || result.ensemble.is_some() {
+        assert!(out.join("ensemble.json").is_file());
+    }
 }

@@ -225,6 +225,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "METRIC")]
     #[serde(skip)]
     select_metric: Option<String>,
+    /// With --auto: score trials by stratified K-fold cross-validation over the training
+    /// and validation rows (0: never) [default: 5 folds when the validation split would
+    /// hold fewer than 20 rows of some class and no --val file is given, else none].
+    #[arg(long, value_name = "K")]
+    #[serde(skip)]
+    cv_folds: Option<usize>,
 }
 
 /// The search settings of `--auto`, or `None` without it; search flags without `--auto`
@@ -235,6 +241,7 @@ fn auto_config(args: &TrainArgs) -> Result<Option<AutoConfig>> {
             ("--budget-minutes", args.budget_minutes.is_some()),
             ("--max-trials", args.max_trials.is_some()),
             ("--select-metric", args.select_metric.is_some()),
+            ("--cv-folds", args.cv_folds.is_some()),
         ] {
             if given {
                 bail!("{flag} sets up a search: add --auto");
@@ -257,7 +264,11 @@ fn auto_config(args: &TrainArgs) -> Result<Option<AutoConfig>> {
             .select_metric
             .clone()
             .unwrap_or_else(|| AutoConfig::default().select_metric),
+        cv_folds: args.cv_folds,
     };
+    if args.cv_folds == Some(1) {
+        bail!("--cv-folds 1 is not cross-validation: give 2 or more folds, or 0 for none");
+    }
     Budget::new(auto.budget_minutes, auto.max_trials)?;
     SelectMetric::parse(&auto.select_metric)?;
     Ok(Some(auto))

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::decision::predict_all;
 use crate::error::{Error, Result};
 use crate::metrics;
+use crate::train::cross_val::FOLDS_DIR;
 use crate::train::data::read_texts;
 use crate::train::predictor::{EnsembleInfo, Predictor, ENSEMBLE_FILE};
 use crate::train::trainer::{
@@ -32,6 +33,8 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
         observer,
         mut done,
         ended,
+        capacity,
+        cv,
     } = search;
     let out = &config.out;
     let chosen = best_of(&select, done.iter())
@@ -83,7 +86,9 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
     let ensemble_file = out.join(ENSEMBLE_FILE);
     match chosen_ensemble {
         Some(e) => write_ensemble(out, e, &select)?,
-        None if ensemble_file.exists() => {
+        // A cross-validated fine-tune's own ensemble (its fold models) came with its run
+        // folder; any other is an earlier search's.
+        None if ensemble_file.exists() && !chosen_dir.join(ENSEMBLE_FILE).is_file() => {
             std::fs::remove_file(&ensemble_file).map_err(|e| Error::io(&ensemble_file, e))?
         }
         None => {}
@@ -166,6 +171,15 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
             "trials_run": trials.len(),
         },
         "ended": ended,
+        "capacity_not_tried": capacity,
+        "cross_validation": cv.as_ref().map(|cv| json!({
+            "k": cv.folds.folds.len(),
+            "why": cv.why,
+            "fold_rows": cv.folds.folds.iter().map(Vec::len).collect::<Vec<_>>(),
+            "notes": cv.folds.notes,
+            "chosen_fold_scores": chosen.trial.cv.as_ref().map(|c| &c.fold_scores),
+            "chosen_standard_error": chosen.trial.cv.as_ref().and_then(|c| c.standard_error),
+        })),
     });
     write_json(&out.join(AUTO_FILE), &doc)?;
 
@@ -177,9 +191,15 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
             && d.trial.index != first.trial.index
             && !d.trial.in_ensemble
         {
-            let model = out.join(&d.trial.run_dir).join(MODEL_DIR);
-            if model.is_dir() {
-                std::fs::remove_dir_all(&model).map_err(|e| Error::io(&model, e))?;
+            for kept in [MODEL_DIR, FOLDS_DIR] {
+                let dir = out.join(&d.trial.run_dir).join(kept);
+                if dir.is_dir() {
+                    std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                }
+            }
+            let own = out.join(&d.trial.run_dir).join(ENSEMBLE_FILE);
+            if own.is_file() {
+                std::fs::remove_file(&own).map_err(|e| Error::io(&own, e))?;
             }
         }
     }
@@ -274,6 +294,11 @@ fn write_ensemble(out: &Path, e: &Ensemble, select: &super::select::SelectMetric
     let spec = EnsembleInfo {
         members: e.models.iter().map(Into::into).collect(),
         decision: e.decision.clone(),
+        weights: e
+            .weights
+            .iter()
+            .any(|w| (w - e.weights[0]).abs() > 1e-12)
+            .then(|| e.weights.clone()),
     };
     write_json(&out.join(ENSEMBLE_FILE), &spec)?;
     write_predictions(

@@ -12,8 +12,10 @@
 //! `goodfit predict --run RUN_DIR` uses it.
 
 pub mod budget;
+pub mod capacity;
 mod ensemble;
 mod finish;
+pub mod folds;
 pub mod next;
 pub mod recipe;
 pub mod search;
@@ -23,7 +25,7 @@ pub mod trial;
 pub use budget::Budget;
 pub use search::{run_auto, AutoConfig, AutoResult, TestScore};
 pub use select::SelectMetric;
-pub use trial::{read_trials, Trial};
+pub use trial::{read_trials, Trial, TrialCv};
 
 /// One line per trial, in the search's run folder.
 pub const TRIALS_FILE: &str = "trials.jsonl";

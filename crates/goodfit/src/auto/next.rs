@@ -181,15 +181,19 @@ pub enum HeadStage {
     Hidden,
     /// Each imbalance remedy on its own (only when the classes are imbalanced).
     Imbalance,
+    /// A window twice as long (only when many texts fill it): a new session, whose
+    /// features cost one pass of the encoder over the data.
+    Window,
 }
 
 impl HeadStage {
     /// The stages in order.
-    pub const ALL: [HeadStage; 4] = [
+    pub const ALL: [HeadStage; 5] = [
         HeadStage::LearningRate,
         HeadStage::WeightDecay,
         HeadStage::Hidden,
         HeadStage::Imbalance,
+        HeadStage::Window,
     ];
 }
 
@@ -264,6 +268,24 @@ pub fn head_stage(
                 )
             })
             .collect(),
+        HeadStage::Window if ctx.facts.truncating() => {
+            let window = (best.max_len * 2).min(MAX_WINDOW).min(ctx.positions);
+            if window <= best.max_len {
+                return Vec::new();
+            }
+            vec![head(
+                format!("len{window}"),
+                format!(
+                    "{:.0}% of the training texts fill {} tokens → max_len {window}",
+                    ctx.facts.truncated_share * 100.0,
+                    best.max_len
+                ),
+                TrainConfig {
+                    max_len: window,
+                    ..best.clone()
+                },
+            )]
+        }
         _ => Vec::new(),
     }
 }

@@ -7,18 +7,23 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use crate::data::{stratified_kfold, Folds};
 use crate::diagnose::{Diagnosis, Severity, VerdictKind};
 use crate::error::{Error, Result};
 use crate::metrics::{Metrics, SCALAR_METRICS};
 use crate::model::{Pooling, TrainLayers};
+use crate::train::cross_val::cross_validate_in_session;
 use crate::train::data::read_texts;
+use crate::train::imbalance::class_counts;
 use crate::train::trainer::{
     prepare_run_dir, train_in_session, RunResult, Session, CHECKPOINT_FILE, IMBALANCE_WARNING,
 };
 use crate::train::{Observer, Silent, TrainConfig};
 
 use super::budget::Budget;
+use super::capacity::capacity;
 use super::finish::finish;
+use super::folds::{self, cv_record};
 use super::next::{head_only, head_stage, propose, verdict_label, Context, HeadStage, Proposal};
 use super::recipe::{recipe, DataFacts, Recipe};
 use super::select::SelectMetric;
@@ -55,6 +60,9 @@ pub struct AutoConfig {
     pub max_trials: Option<usize>,
     /// The validation score trials are ranked by: `loss` or a metric key (`f1_macro`).
     pub select_metric: String,
+    /// Folds to cross-validate with: `None` decides from the data ([`folds::plan`]),
+    /// `Some(0)` never cross-validates.
+    pub cv_folds: Option<usize>,
 }
 
 impl Default for AutoConfig {
@@ -63,8 +71,22 @@ impl Default for AutoConfig {
             budget_minutes: Some(15.0),
             max_trials: None,
             select_metric: "f1_macro".into(),
+            cv_folds: None,
         }
     }
+}
+
+/// The share of the time left when a cross-validated fine-tune starts that its folds may
+/// take: it runs folds while they fit, so that other fine-tunes can follow.
+const FOLD_SHARE: f64 = 0.5;
+
+/// The search's cross-validation, when it cross-validates.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchCv {
+    /// The folds of the pooled training and validation rows.
+    pub folds: Folds,
+    /// Why the search cross-validates, in a sentence.
+    pub why: String,
 }
 
 /// A saved model's loss and metrics on the test file.
@@ -189,6 +211,9 @@ pub fn run_auto(
         ctx: None,
         done: Vec::new(),
         ended: None,
+        capacity: Vec::new(),
+        cv_folds: auto.cv_folds,
+        cv: None,
     };
     let recipe = search.head_phase()?;
     search.fine_tune_phase(&recipe)?;
@@ -219,6 +244,10 @@ pub(crate) struct Finished<'a> {
     pub done: Vec<Done>,
     /// Why the search ended.
     pub ended: String,
+    /// Why larger trials (every layer, longer inputs) were not tried, a line each.
+    pub capacity: Vec<String>,
+    /// The cross-validation, when the search used one.
+    pub cv: Option<SearchCv>,
 }
 
 /// The search in progress.
@@ -236,6 +265,12 @@ struct Search<'a> {
     done: Vec<Done>,
     /// Set when the search must stop (interrupted, out of budget, nothing left to try).
     ended: Option<String>,
+    /// Why larger trials were not tried (see [`super::capacity`]).
+    capacity: Vec<String>,
+    /// `--cv-folds`.
+    cv_folds: Option<usize>,
+    /// The folds every trial is scored on, when the search cross-validates.
+    cv: Option<SearchCv>,
 }
 
 /// The phase a trial belongs to, for its limits.
@@ -255,6 +290,9 @@ impl<'a> Search<'a> {
     fn head_phase(&mut self) -> Result<Recipe> {
         let head = head_only(&self.base);
         let test = self.test.clone();
+        let (cv_folds, val_file) = (self.cv_folds, self.base.val.is_some());
+        let split_seed = self.base.split_seed.unwrap_or(self.base.seed);
+        let observer = self.observer;
         let session = self.session(&head)?;
         if let Some(test) = test {
             // Read now, so that a mistake in the test file does not cost a whole search;
@@ -263,6 +301,29 @@ impl<'a> Search<'a> {
             dataset.class_indices(&session.data.labels)?;
         }
         let facts = DataFacts::of(&session.data, session.config.max_len);
+        let data = &session.data;
+        let names: Vec<String> = data.labels.labels().iter().map(|l| l.as_text()).collect();
+        let val_counts = class_counts(&data.val.targets, names.len());
+        let cv = match folds::plan(cv_folds, val_file, &val_counts, &names) {
+            Some((k, why)) => {
+                // The pool every cross-validated session builds: training rows, then
+                // validation rows (the split is the same in every session).
+                let pooled: Vec<usize> = data
+                    .train
+                    .targets
+                    .iter()
+                    .chain(&data.val.targets)
+                    .copied()
+                    .collect();
+                let folds = stratified_kfold(&pooled, &names, k, split_seed)?;
+                for note in &folds.notes {
+                    observer.message(note);
+                }
+                observer.message(&why);
+                Some(SearchCv { folds, why })
+            }
+            None => None,
+        };
         let ctx = Context {
             layers: session.folder.config.num_hidden_layers,
             positions: session.positions(),
@@ -273,6 +334,7 @@ impl<'a> Search<'a> {
         recipe.config.max_len = recipe.config.max_len.min(ctx.positions);
         self.observer.message(&format!("recipe: {}", recipe.why));
         self.ctx = Some(ctx);
+        self.cv = cv;
         self.attempt(
             Proposal {
                 name: "head".into(),
@@ -347,6 +409,11 @@ impl<'a> Search<'a> {
         }
         while self.ended.is_none() && self.budget.trials_left(self.done.len()) {
             let Some(ctx) = self.ctx.clone() else { break };
+            if let Some(larger) = self.larger_trial() {
+                if self.attempt(larger, Phase::FineTune)? {
+                    continue;
+                }
+            }
             if let Some(replica) = self.replica_of_best() {
                 if self.affordable(&replica.config, Phase::FineTune) {
                     self.attempt(replica, Phase::FineTune)?;
@@ -392,6 +459,47 @@ impl<'a> Search<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A trial with more capacity than the best fine-tune (every layer, a longer window;
+    /// see [`super::capacity`]) that was not tried and fits in the time left. The rules
+    /// that do not apply, and the trials that do not fit, are noted for `auto.json`.
+    fn larger_trial(&mut self) -> Option<Proposal> {
+        let ctx = self.ctx.clone()?;
+        let best = self.best(|d| !is_head(&d.config))?;
+        let diagnosis = best.diagnosis.as_ref()?;
+        let larger = capacity(&best.config, diagnosis, &ctx, best.trial.index);
+        let index = best.trial.index;
+        let mut notes = larger.not_tried;
+        let mut chosen = None;
+        for proposal in larger.proposals {
+            let proposal = self.normalise(proposal);
+            let mine = format!("{}:", proposal.name);
+            if self.tried(&proposal.config) {
+                self.capacity.retain(|n| !n.starts_with(&mine));
+                continue;
+            }
+            if chosen.is_none() && self.affordable(&proposal.config, Phase::FineTune) {
+                self.capacity.retain(|n| !n.starts_with(&mine));
+                chosen = Some(proposal);
+            } else if chosen.is_none() {
+                notes.push(format!(
+                    "{mine} not tried after trial {index}, estimated {} with {} left",
+                    self.estimate(&proposal.config)
+                        .map_or("unknown".into(), |s| format!("{s:.0} s")),
+                    self.budget
+                        .remaining()
+                        .map_or("no time limit".into(), |s| format!("{s:.0} s"))
+                ));
+            }
+        }
+        // One line per rule or trial: the latest says why.
+        for note in notes {
+            let key = note.split(':').next().unwrap_or_default().to_string();
+            self.capacity.retain(|n| !n.starts_with(&format!("{key}:")));
+            self.capacity.push(note);
+        }
+        chosen
     }
 
     /// The best fine-tune's settings again with another seed, when that is the most useful
@@ -472,26 +580,52 @@ impl<'a> Search<'a> {
             config.split_seed = Some(self.base.split_seed.unwrap_or(self.base.seed));
             config.seed = self.base.seed.wrapping_add(earlier as u64);
         }
+        let cv = self.cv.clone();
+        let head = is_head(&config);
+        let budget = self.budget.clone();
+        let whole = self.whole_share();
         let session = self.session(&config)?;
         session.config = config.clone();
         prepare_run_dir(&dir, &config, false)?;
         let start = Instant::now();
-        let outcome = train_in_session(session, &dir, false, &TrialObserver(observer));
+        let outcome = match &cv {
+            Some(cv) => {
+                // Head-only trials run every fold (seconds each); a fine-tune runs folds
+                // while they fit in its share of the time left.
+                let allowance = budget.remaining().map(|r| r * FOLD_SHARE);
+                let mut more = |done: usize, seconds: f64| {
+                    let per_fold = seconds / done.max(1) as f64;
+                    head || (allowance.is_none_or(|a| seconds + per_fold <= a)
+                        && budget.fits(Some(per_fold), whole))
+                };
+                cross_validate_in_session(
+                    session,
+                    &cv.folds,
+                    &dir,
+                    &mut more,
+                    &TrialObserver(observer),
+                )
+                .map(|(run, folds)| (run, Some(folds)))
+            }
+            None => {
+                train_in_session(session, &dir, false, &TrialObserver(observer)).map(|r| (r, None))
+            }
+        };
         let seconds = start.elapsed().as_secs_f64();
         // Trials are never resumed: their checkpoints would only take room.
         remove_if_there(&dir.join(CHECKPOINT_FILE))?;
-        let (result, error) = match outcome {
-            Ok(result) => (Some(result), None),
+        let (result, cv_run, error) = match outcome {
+            Ok((result, cv_run)) => (Some(result), cv_run, None),
             Err(Error::Interrupted { .. }) => {
                 self.ended = Some("interrupted".into());
                 std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                 return Ok(());
             }
             // A setting that fails (a diverged loss) is a finding, not the end of the search.
-            Err(Error::Invalid(message)) => (None, Some(message)),
+            Err(Error::Invalid(message)) => (None, None, Some(message)),
             Err(other) => return Err(other),
         };
-        let trial = self.record(
+        let mut trial = self.record(
             index,
             &proposal,
             &config,
@@ -500,6 +634,22 @@ impl<'a> Search<'a> {
             error,
             seconds,
         )?;
+        if let (Some(c), Some(cv)) = (&cv_run, &cv) {
+            // Scores on fewer folds than all are put on the footing of all rows by the best
+            // trial that ran every fold.
+            let reference = self
+                .best(|d| d.trial.cv.as_ref().is_some_and(|c| c.folds.len() == c.k))
+                .map(|d| (d.trial.index, self.out.join(&d.trial.run_dir)));
+            let (record, value) = cv_record(
+                &self.select,
+                cv.folds.folds.len(),
+                c,
+                trial.val_metric,
+                reference.as_ref().map(|(i, p)| (*i, p.as_path())),
+            )?;
+            trial.val_metric = value;
+            trial.cv = Some(record);
+        }
         trial.append(&self.out.join(TRIALS_FILE))?;
         observer.message(&trial.summary());
         self.done.push(Done {
@@ -551,6 +701,7 @@ impl<'a> Search<'a> {
             error,
             chosen: false,
             in_ensemble: false,
+            cv: None,
         })
     }
 
@@ -590,6 +741,16 @@ impl<'a> Search<'a> {
         self.done.iter().any(|d| same_settings(&d.config, config))
     }
 
+    /// The share of the time limit trials may use: with a test file, the end of the search
+    /// scores it once per ensemble member.
+    fn whole_share(&self) -> f64 {
+        if self.test.is_some() {
+            1.0 - FINISH_SHARE
+        } else {
+            1.0
+        }
+    }
+
     /// Whether the budget allows `config` as a trial of `phase`.
     fn affordable(&self, config: &TrainConfig, phase: Phase) -> bool {
         let done = self.done.len();
@@ -597,12 +758,7 @@ impl<'a> Search<'a> {
             return false;
         }
         let estimate = self.estimate(config);
-        // With a test file, the end of the search scores it once per ensemble member.
-        let whole = if self.test.is_some() {
-            1.0 - FINISH_SHARE
-        } else {
-            1.0
-        };
+        let whole = self.whole_share();
         match phase {
             Phase::First => self.budget.fits(estimate, whole),
             Phase::Head => {
@@ -624,10 +780,22 @@ impl<'a> Search<'a> {
                 .rev()
                 .filter(|d| d.trial.error.is_none() && d.trial.epochs_run > 0)
         };
-        let per_epoch = |d: &Done| d.trial.seconds / d.trial.epochs_run as f64;
+        // A cross-validated trial's seconds cover its folds (and a head's refit): the
+        // estimate is of one fold, as many times over as a head-only trial runs.
+        let runs = |d: &Done| {
+            d.trial
+                .cv
+                .as_ref()
+                .map_or(1, |c| c.folds.len() + usize::from(is_head(&d.config)))
+        };
+        let per_epoch = |d: &Done| d.trial.seconds / (d.trial.epochs_run * runs(d)).max(1) as f64;
+        let times = match &self.cv {
+            Some(cv) if is_head(config) => cv.folds.folds.len() + 1,
+            _ => 1,
+        } as f64;
         let key = SessionKey::of(config);
         if let Some(same) = finished().find(|d| SessionKey::of(&d.config) == key) {
-            return Some(per_epoch(same) * config.epochs as f64);
+            return Some(per_epoch(same) * config.epochs as f64 * times);
         }
         if is_head(config) {
             return None;
@@ -669,6 +837,8 @@ impl<'a> Search<'a> {
             observer: self.observer,
             done: self.done,
             ended,
+            capacity: self.capacity,
+            cv: self.cv,
         }
     }
 }
@@ -792,6 +962,9 @@ mod tests {
             ctx: None,
             done: vec![done(1, &recipe, 0.83, Severity::Low)],
             ended: None,
+            capacity: Vec::new(),
+            cv_folds: None,
+            cv: None,
         };
         // One fine-tune: its verdicts are answered by a change first.
         assert!(search.replica_of_best().is_none());

@@ -51,6 +51,43 @@ pub struct Trial {
     /// Whether it is a member of the ensemble the search chose (`ensemble.json`).
     #[serde(default)]
     pub in_ensemble: bool,
+    /// How cross-validation scored it, when the search cross-validates (see
+    /// [`super::folds`]); `val_metric` is then the out-of-fold score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<TrialCv>,
+}
+
+impl TrialCv {
+    /// ` ± SE (F of K folds)`, after the score.
+    pub fn describe(&self) -> String {
+        let se = self
+            .standard_error
+            .map_or(String::new(), |e| format!(" ± {e:.4}"));
+        let adjusted = self
+            .adjusted_by
+            .map_or(String::new(), |r| format!(", adjusted by trial {r}"));
+        format!("{se} ({} of {} folds{adjusted})", self.folds.len(), self.k)
+    }
+}
+
+/// A trial's cross-validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialCv {
+    /// Folds in the partition.
+    pub k: usize,
+    /// The folds run (1-based), in order.
+    pub folds: Vec<usize>,
+    /// The select score of each fold run's held-out rows.
+    pub fold_scores: Vec<Option<f64>>,
+    /// The standard error of the mean fold score (two folds or more).
+    pub standard_error: Option<f64>,
+    /// The out-of-fold score on the rows of the folds run, before any adjustment.
+    pub score_on_folds_run: Option<f64>,
+    /// When fewer than `k` folds ran: the trial whose scores on the same rows put this one
+    /// on the footing of all rows (`val_metric` is the adjusted score).
+    pub adjusted_by: Option<usize>,
+    /// What `model/` is: a refit on every row, or the fold models' average.
+    pub model: String,
 }
 
 impl Trial {
@@ -59,10 +96,11 @@ impl Trial {
         let outcome = match &self.error {
             Some(error) => format!("failed: {error}"),
             None => format!(
-                "val {} {}, val loss {}, {:.1} s [{}]",
+                "val {} {}{}, val loss {}, {:.1} s [{}]",
                 self.select_metric,
                 self.val_metric
                     .map_or("undefined".into(), |v| format!("{v:.4}")),
+                self.cv.as_ref().map_or(String::new(), TrialCv::describe),
                 self.val_loss
                     .map_or("undefined".into(), |v| format!("{v:.4}")),
                 self.seconds,
@@ -167,6 +205,7 @@ impl Trial {
             error: None,
             chosen: false,
             in_ensemble: false,
+            cv: None,
         }
     }
 }

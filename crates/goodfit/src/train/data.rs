@@ -37,7 +37,8 @@ impl Examples {
         self.targets.is_empty()
     }
 
-    fn select(&self, rows: &[usize]) -> Examples {
+    /// The examples of `rows`, in that order.
+    pub(crate) fn select(&self, rows: &[usize]) -> Examples {
         Examples {
             encoded: rows.iter().map(|&r| self.encoded[r].clone()).collect(),
             targets: rows.iter().map(|&r| self.targets[r]).collect(),

@@ -97,7 +97,15 @@ pub fn learning_curve(
             Some(cache) => Some(cache.train.select(&rows)?),
             None => None,
         };
-        let fitted = fit(&session, &subset, cached.as_ref(), None, observer)?;
+        let fitted = fit(
+            &session,
+            &subset,
+            cached.as_ref(),
+            session.heldout(),
+            None,
+            None,
+            observer,
+        )?;
         let kept = fitted
             .state
             .early_stopping

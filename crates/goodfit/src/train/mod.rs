@@ -5,6 +5,7 @@ pub mod batching;
 pub mod bench;
 pub mod checkpoint;
 pub mod config;
+pub mod cross_val;
 pub mod data;
 pub mod decide;
 pub mod early_stopping;
@@ -18,6 +19,7 @@ pub mod optimizer;
 pub mod oversample;
 pub mod padding;
 pub mod predictor;
+mod run_writer;
 pub mod schedule;
 pub mod trainer;
 

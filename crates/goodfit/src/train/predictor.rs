@@ -28,6 +28,11 @@ pub struct EnsembleInfo {
     /// The decision rule applied to the averaged probabilities; none means argmax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<DecisionRule>,
+    /// The members' weights in the average (summing to 1); none means equal weights. A
+    /// trial whose model is itself the average of its fold models joins an ensemble as its
+    /// fold models, each with its share of the trial's weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
 }
 
 /// A run's classifier or ensemble, ready to predict.
@@ -36,6 +41,8 @@ pub struct Predictor {
     pub info: ClassifierInfo,
     /// The classifiers whose probabilities are averaged (one for a plain run).
     pub members: Vec<SavedClassifier>,
+    /// Their weights in the average (summing to 1).
+    pub weights: Vec<f64>,
 }
 
 /// Predictions of a [`Predictor`] for some texts.
@@ -61,6 +68,7 @@ impl Predictor {
         Ok(Predictor {
             info: saved.info.clone(),
             members: vec![saved],
+            weights: vec![1.0],
         })
     }
 
@@ -94,11 +102,34 @@ impl Predictor {
                 ));
             }
         }
+        let weights = match spec.weights {
+            None => vec![1.0 / members.len() as f64; members.len()],
+            Some(w) => {
+                let sum: f64 = w.iter().sum();
+                if w.len() != members.len()
+                    || w.iter().any(|x| !(x.is_finite() && *x >= 0.0))
+                    || !(sum > 0.0)
+                {
+                    return Err(Error::input(
+                        Position::file(file),
+                        format!(
+                            "weights: {} non-negative numbers with a positive sum are needed, one per member",
+                            members.len()
+                        ),
+                    ));
+                }
+                w.iter().map(|x| x / sum).collect()
+            }
+        };
         let info = ClassifierInfo {
             decision: spec.decision,
             ..first.clone()
         };
-        Ok(Predictor { info, members })
+        Ok(Predictor {
+            info,
+            members,
+            weights,
+        })
     }
 
     /// Whether this averages more than one classifier.
@@ -125,7 +156,7 @@ impl Predictor {
             return Ok(Predicted { proba, logits });
         }
         let slices: Vec<&[Vec<f64>]> = sets.iter().map(Vec::as_slice).collect();
-        let proba = average_proba(&slices);
+        let proba = weighted_proba(&slices, &self.weights);
         let logits = proba
             .iter()
             .map(|row| row.iter().map(|p| p.ln()).collect())
@@ -137,12 +168,22 @@ impl Predictor {
 /// The probabilities of `sets` averaged row by row (each set is one model's, same rows).
 pub fn average_proba(sets: &[&[Vec<f64>]]) -> Vec<Vec<f64>> {
     let n = sets.len().max(1) as f64;
+    weighted_proba(sets, &vec![1.0 / n; sets.len()])
+}
+
+/// The probabilities of `sets` averaged row by row with `weights` (summing to 1).
+pub fn weighted_proba(sets: &[&[Vec<f64>]], weights: &[f64]) -> Vec<Vec<f64>> {
     let rows = sets.first().map_or(0, |s| s.len());
     (0..rows)
         .map(|r| {
             let k = sets[0][r].len();
             (0..k)
-                .map(|c| sets.iter().map(|s| s[r][c]).sum::<f64>() / n)
+                .map(|c| {
+                    sets.iter()
+                        .zip(weights)
+                        .map(|(s, w)| w * s[r][c])
+                        .sum::<f64>()
+                })
                 .collect()
         })
         .collect()
@@ -158,6 +199,8 @@ mod tests {
         let b = vec![vec![0.5, 0.5], vec![0.4, 0.6]];
         let mean = average_proba(&[&a, &b]);
         assert!((mean[0][0] - 0.7).abs() < 1e-12 && (mean[1][1] - 0.7).abs() < 1e-12);
+        let weighted = weighted_proba(&[&a, &b], &[0.75, 0.25]);
+        assert!((weighted[0][0] - 0.8).abs() < 1e-12 && (weighted[1][1] - 0.75).abs() < 1e-12);
     }
 
     #[test]

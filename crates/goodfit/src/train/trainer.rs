@@ -11,31 +11,31 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 
 use crate::data::LabelMap;
-use crate::diagnose::weights::{update_ratios, weight_report};
-use crate::diagnose::{diagnose_run, Diagnosis};
+use crate::diagnose::weights::update_ratios;
+use crate::diagnose::Diagnosis;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
 use crate::model::{
-    load_tokenizer, resolve_model, save_classifier, Classifier, ClassifierInfo, ClassifierSpec,
-    Mode, ModelFolder, Params, TrainLayers,
+    load_tokenizer, resolve_model, Classifier, ClassifierSpec, Mode, ModelFolder, Params,
+    TrainLayers,
 };
 
 use super::batching::epoch_batches;
 use super::checkpoint::{self, LoopState};
 use super::config::{monitor_direction, TrainConfig};
 use super::data::{fixed_sample, prepare, Examples, Prepared};
-use super::decide::{decide, summarise_decision};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::{predict_logits, score, Scored};
 use super::frozen::{forward_rows, FrozenCache, Precomputed};
 use super::imbalance::{class_counts, class_prior, ClassWeight, LossKind, Sampler};
 use super::loss::{classification_loss, l1_penalty, LossSpec};
-use super::observer::{Observer, Silent};
+use super::observer::Observer;
 use super::optimizer::{
     clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig, ParamGroup,
 };
 use super::oversample::{describe as describe_oversampling, oversample};
+use super::run_writer::{write_run, RunOutcome};
 use super::schedule::LrSchedule;
 
 /// Files of a run folder.
@@ -145,109 +145,30 @@ pub fn train_in_session(
         session,
         train_examples,
         train_features,
+        session.heldout(),
+        None,
         Some((&out, resume)),
         observer,
     )?;
-    let final_start = Instant::now();
-    let config = &session.config;
-    write_predictions(
-        &out.join(VAL_PREDICTIONS_FILE),
-        &data.labels,
-        &data.val.targets,
-        &fitted.val.proba,
-    )?;
-    let test_scored = match &data.test {
-        Some(test) => {
-            let cached = session.cache.as_ref().and_then(|c| c.test.as_ref());
-            let scored =
-                fitted
-                    .scorer(session)
-                    .score(&fitted.classifier, test, cached, None, "test")?;
-            write_predictions(
-                &out.join(TEST_PREDICTIONS_FILE),
-                &data.labels,
-                &test.targets,
-                &scored.proba,
-            )?;
-            Some((test, scored))
-        }
-        None => None,
-    };
-    let counts = class_counts(&data.train.targets, data.labels.len());
-    let decided = decide(
-        config,
-        &data.labels,
-        &counts,
-        (&fitted.val.metrics, &fitted.val.proba, &data.val.targets),
-        test_scored
-            .as_ref()
-            .map(|(t, s)| (&s.metrics, s.proba.as_slice(), t.targets.as_slice())),
-    )?;
-    let test = test_scored
-        .as_ref()
-        .map(|(_, scored)| scored.loss)
-        .zip(decided.test.clone());
-    write_data_summary(&out, data)?;
-    let updates: Vec<BTreeMap<String, f64>> = fitted
-        .state
-        .history
-        .iter()
-        .map(|r| {
-            serde_json::from_value(r.get("update_ratio").cloned().unwrap_or_default())
-                .unwrap_or_default()
-        })
-        .collect();
-    let trainable: Vec<String> = fitted.params.vars().keys().cloned().collect();
-    let weights = weight_report(
-        &fitted.params.tensors(),
-        &fitted.start_weights,
-        &trainable,
-        &updates,
-    )?;
-    write_json(&out.join(WEIGHTS_FILE), &weights)?;
-
-    let info = ClassifierInfo {
-        labels: data.labels.labels().to_vec(),
-        pooling: config.pooling,
-        max_len: config.max_len,
-        head_hidden: config.head_hidden,
-        text_col: config.text_col.clone(),
-        label_col: config.label_col.clone(),
-        class_counts: counts.clone(),
-        decision: decided.decision.as_ref().map(|d| d.rule.clone()),
-    };
-    save_classifier(
-        &out.join(MODEL_DIR),
-        &session.folder,
-        &session.tokenizer,
-        &fitted.params.tensors(),
-        &info,
-        config.dropout,
-    )?;
-    let result = RunResult {
-        out: out.clone(),
-        best_epoch: fitted.state.early_stopping.best_epoch,
-        epochs_run: fitted.state.epochs_done,
-        stopped_early: fitted.state.stopped_early,
-        val_loss: fitted.val.loss,
-        val: decided.val.clone(),
-        test,
-        decision: decided.doc.as_ref().map(summarise_decision),
-        seconds: fitted.state.seconds + final_start.elapsed().as_secs_f64(),
-        diagnosis: Diagnosis {
-            verdicts: Vec::new(),
+    write_run(
+        session,
+        &out,
+        &RunOutcome {
+            classifier: &fitted.classifier,
+            params: &fitted.params,
+            start_weights: &fitted.start_weights,
+            history: &fitted.state.history,
+            best_epoch: fitted.state.early_stopping.best_epoch,
+            epochs_run: fitted.state.epochs_done,
+            stopped_early: fitted.state.stopped_early,
+            seconds: fitted.state.seconds,
+            train_targets: &data.train.targets,
+            val: &fitted.val,
+            val_targets: &data.val.targets,
+            section: None,
         },
-    };
-    write_metrics(&out, &result, config, decided.doc)?;
-    let diagnosis = diagnose_run(&out)?;
-    for flag in &weights.flags {
-        observer.message(flag);
-    }
-    crate::report::write_report(&out)?;
-    Ok(RunResult {
-        diagnosis,
-        ..result
-    })
+        observer,
+    )
 }
 
 /// What every fit of one configuration shares: the model folder, the tokenizer, the data and,
@@ -345,6 +266,14 @@ impl Session {
         Ok(session)
     }
 
+    /// The validation split, as [`fit`] scores it.
+    pub fn heldout(&self) -> Heldout<'_> {
+        Heldout {
+            examples: &self.data.val,
+            cached: self.cache.as_ref().map(|c| &c.val),
+        }
+    }
+
     /// The longest input the model takes, in tokens.
     pub fn positions(&self) -> usize {
         model_positions(&self.folder)
@@ -403,19 +332,29 @@ pub struct Fitted {
     pub val: Scored,
 }
 
-impl Fitted {
-    fn scorer<'a>(&self, session: &'a Session) -> Scorer<'a> {
-        Scorer::new(session, &Silent)
-    }
+/// Examples scored after each epoch, with what was computed once for them when the bottom
+/// of the encoder is frozen.
+#[derive(Clone, Copy)]
+pub struct Heldout<'a> {
+    /// The examples.
+    pub examples: &'a Examples,
+    /// Their precomputed inputs, when the session has a frozen-layer cache.
+    pub cached: Option<&'a Precomputed>,
 }
 
 /// Trains a fresh classifier on `train` (with `cached` features when the encoder is frozen)
-/// and validates on the session's validation set each epoch. With `run`, history and a
-/// checkpoint are written to that folder each epoch, and `(run, true)` resumes from it.
+/// and scores `val` each epoch, stopping early on it and restoring its best epoch. With
+/// `stop_after`, training ends after that many epochs (the schedule still spans
+/// `config.epochs`, so the first epochs match a full run's) and keeps the last weights,
+/// whatever `val` says: a refit on every row, whose epochs cross-validation chose. With
+/// `run`, history and a checkpoint are written to that folder each epoch, and `(run, true)`
+/// resumes from it.
 pub fn fit(
     session: &Session,
     train: &Examples,
     cached: Option<&Precomputed>,
+    val: Heldout<'_>,
+    stop_after: Option<usize>,
     run: Option<(&Path, bool)>,
     observer: &dyn Observer,
 ) -> Result<Fitted> {
@@ -489,11 +428,11 @@ pub fn fit(
     }
     let mut previous = snapshot(&vars)?;
     let scorer = Scorer::new(session, observer);
-    let val_cache = session.cache.as_ref().map(|c| &c.val);
+    let last_epoch = stop_after.map_or(config.epochs, |e| e.clamp(1, config.epochs));
     let lengths: Vec<usize> = train.encoded.iter().map(Vec::len).collect();
     let all_rows: Vec<usize> = (0..train.len()).collect();
 
-    while state.epochs_done < config.epochs && !state.stopped_early {
+    while state.epochs_done < last_epoch && !state.stopped_early {
         let epoch = state.epochs_done + 1;
         let epoch_start = Instant::now();
         let features = matches!(cached, Some(Precomputed::Features(_)));
@@ -584,7 +523,7 @@ pub fn fit(
             "update_ratio".into(),
             json!(update_ratios(&current, &previous)?),
         );
-        let val = scorer.score(&classifier, &data.val, val_cache, None, "validation")?;
+        let val_scored = scorer.score(&classifier, val.examples, val.cached, None, "validation")?;
         let train_metrics = scorer
             .score(
                 &classifier,
@@ -594,21 +533,21 @@ pub fn fit(
                 "training sample",
             )?
             .metrics;
-        record.insert("val_loss".into(), json!(val.loss));
+        record.insert("val_loss".into(), json!(val_scored.loss));
         insert_metrics(&mut record, "train", &train_metrics);
-        insert_metrics(&mut record, "val", &val.metrics);
+        insert_metrics(&mut record, "val", &val_scored.metrics);
         let seconds = epoch_start.elapsed().as_secs_f64();
         record.insert("seconds".into(), json!(seconds));
 
         let monitored = if config.monitor == "val_loss" {
-            Some(val.loss)
+            Some(val_scored.loss)
         } else {
-            val.metrics.get(&config.monitor["val_".len()..])
+            val_scored.metrics.get(&config.monitor["val_".len()..])
         };
         match state.early_stopping.update(epoch, monitored) {
             Outcome::Improved => best = current.clone(),
             Outcome::NotImproved => {}
-            Outcome::Stop => state.stopped_early = true,
+            Outcome::Stop => state.stopped_early = stop_after.is_none(),
         }
         state.epochs_done = epoch;
         state.seconds += seconds;
@@ -623,7 +562,7 @@ pub fn fit(
                 &best,
                 &optimizer.state()?,
             )?;
-            if !observer.keep_going() && state.epochs_done < config.epochs && !state.stopped_early {
+            if !observer.keep_going() && state.epochs_done < last_epoch && !state.stopped_early {
                 return Err(Error::Interrupted {
                     epochs_done: state.epochs_done,
                     out: out.to_path_buf(),
@@ -638,11 +577,14 @@ pub fn fit(
             state.epochs_done, config.monitor, config.patience
         ));
     }
-    // Restore the best epoch's weights, as Trainer's load_best_model_at_end does.
-    for (name, var) in &vars {
-        var.set(&best[name])?;
+    // Restore the best epoch's weights, as Trainer's load_best_model_at_end does (a refit
+    // for a fixed number of epochs keeps its last ones).
+    if stop_after.is_none() {
+        for (name, var) in &vars {
+            var.set(&best[name])?;
+        }
     }
-    let val = scorer.score(&classifier, &data.val, val_cache, None, "validation")?;
+    let val = scorer.score(&classifier, val.examples, val.cached, None, "validation")?;
     Ok(Fitted {
         classifier,
         params,
@@ -685,7 +627,7 @@ fn snapshot(vars: &BTreeMap<String, Var>) -> Result<BTreeMap<String, Tensor>> {
 }
 
 /// What evaluating needs besides the classifier and the examples.
-struct Scorer<'a> {
+pub(crate) struct Scorer<'a> {
     batch_size: usize,
     pad_id: u32,
     device: &'a Device,
@@ -694,7 +636,7 @@ struct Scorer<'a> {
 }
 
 impl<'a> Scorer<'a> {
-    fn new(session: &'a Session, observer: &'a dyn Observer) -> Scorer<'a> {
+    pub(crate) fn new(session: &'a Session, observer: &'a dyn Observer) -> Scorer<'a> {
         Scorer {
             batch_size: session.config.eval_batch_size,
             pad_id: session.pad_id(),
@@ -706,7 +648,7 @@ impl<'a> Scorer<'a> {
 
     /// Loss, metrics and probabilities of `classifier` on `rows` of `examples` (all of them
     /// when `None`), from `cached` features when the encoder is frozen.
-    fn score(
+    pub(crate) fn score(
         &self,
         classifier: &Classifier,
         examples: &Examples,
@@ -808,38 +750,6 @@ pub(crate) fn write_json_lines<T: serde::Serialize>(path: &Path, records: &[T]) 
     write_atomic(path, text.as_bytes())
 }
 
-fn write_metrics(
-    out: &Path,
-    result: &RunResult,
-    config: &TrainConfig,
-    decision: Option<Value>,
-) -> Result<()> {
-    let mut doc = Map::new();
-    doc.insert("best_epoch".into(), json!(result.best_epoch));
-    doc.insert("epochs_run".into(), json!(result.epochs_run));
-    doc.insert("stopped_early".into(), json!(result.stopped_early));
-    doc.insert("monitor".into(), json!(config.monitor));
-    doc.insert("seconds".into(), json!(result.seconds));
-    doc.insert("val_loss".into(), json!(result.val_loss));
-    doc.insert(
-        "val".into(),
-        serde_json::to_value(&result.val).map_err(|e| Error::Invalid(e.to_string()))?,
-    );
-    if let Some((loss, metrics)) = &result.test {
-        doc.insert("test_loss".into(), json!(loss));
-        doc.insert(
-            "test".into(),
-            serde_json::to_value(metrics).map_err(|e| Error::Invalid(e.to_string()))?,
-        );
-    }
-    if let Some(decision) = decision {
-        doc.insert("decision".into(), decision);
-    }
-    let text =
-        serde_json::to_string_pretty(&doc).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
-    write_atomic(&out.join(METRICS_FILE), text.as_bytes())
-}
-
 /// Writes `value` as pretty JSON, atomically.
 pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let text =
@@ -858,28 +768,6 @@ pub(crate) fn write_predictions(
         path,
         &json!({ "labels": labels, "y_true": targets, "proba": proba }),
     )
-}
-
-/// `goodfit inspect`'s summary of the training file, plus the class counts of the rows
-/// actually trained on (after the validation split).
-fn write_data_summary(out: &Path, data: &Prepared) -> Result<()> {
-    let mut summary =
-        serde_json::to_value(&data.summary).map_err(|e| Error::Invalid(e.to_string()))?;
-    let counts = class_counts(&data.train.targets, data.labels.len());
-    let class_counts: Vec<Value> = data
-        .labels
-        .labels()
-        .iter()
-        .zip(&counts)
-        .map(|(label, count)| json!({ "label": label, "count": count }))
-        .collect();
-    if let Value::Object(fields) = &mut summary {
-        fields.insert(
-            "training_split".into(),
-            json!({ "rows": data.train.len(), "class_counts": class_counts }),
-        );
-    }
-    write_json(&out.join(DATA_FILE), &summary)
 }
 
 /// Says so when the training data is clearly imbalanced and no remedy was asked for.

@@ -1,0 +1,444 @@
+//! Cross-validated training, for data too small for one validation split to judge.
+//!
+//! With a few hundred rows, a 10% validation split holds one or two examples of a small
+//! class, and one of them moves macro-F1 by 0.2: a search choosing on such a split chooses
+//! by chance. Here the training and validation rows of a session are pooled and split into
+//! k stratified folds (scikit-learn's `StratifiedKFold` idea; [`stratified_kfold`]); each
+//! fold in turn is held out while the configuration trains on the others, with early
+//! stopping on the held-out fold as in a single run. What the run folder then holds:
+//! - `predictions_val.json` and `metrics.json`'s `val`: the out-of-fold predictions of
+//!   every row of the folds run (`cross_val_predict`'s), scored once over all of them, with
+//!   the decision rule tuned on them; `metrics.json`'s `cross_validation`: every fold's
+//!   scores and epochs;
+//! - `history.jsonl`: the folds' curves averaged epoch by epoch (a `folds` field says over
+//!   how many folds, as early stopping ends some sooner), which the verdicts read;
+//! - `model/`: with the encoder frozen, the head trained again on every pooled row for the
+//!   median of the folds' best epochs (scikit-learn's `refit`; seconds on cached features);
+//!   when encoder layers train, refitting would cost another fine-tune, so the fold models
+//!   are kept (`folds/N/model/`), `ensemble.json` averages them, and `model/` is the first.
+//!
+//! [`stratified_kfold`]: crate::data::stratified_kfold
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::Tensor;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::data::Folds;
+use crate::decision::predict_all;
+use crate::error::{Error, Result};
+use crate::metrics::{self, Metrics};
+use crate::model::save::INFO_FILE;
+use crate::model::{save_classifier, ClassifierInfo};
+
+use super::data::Examples;
+use super::decide::read_json;
+use super::evaluate::Scored;
+use super::frozen::Precomputed;
+use super::imbalance::class_counts;
+use super::observer::Observer;
+use super::oversample::oversample;
+use super::predictor::{EnsembleInfo, ENSEMBLE_FILE};
+use super::run_writer::{write_run, RunOutcome};
+use super::trainer::{
+    fit, write_json, write_json_lines, Fitted, Heldout, RunResult, Session, HISTORY_FILE, MODEL_DIR,
+};
+
+/// The folder of a cross-validated fine-tune's fold models, in its run folder.
+pub const FOLDS_DIR: &str = "folds";
+
+/// One fold's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FoldResult {
+    /// 1-based.
+    pub fold: usize,
+    /// Rows held out.
+    pub rows: usize,
+    /// The epoch whose weights were kept.
+    pub best_epoch: Option<usize>,
+    /// Epochs trained.
+    pub epochs_run: usize,
+    /// Loss of the held-out rows.
+    pub val_loss: f64,
+    /// Scalar metrics of the held-out rows, under the decision rule of the whole run.
+    pub val: Metrics,
+}
+
+/// The folds behind a cross-validated run.
+pub struct FoldsRun {
+    /// Each fold run, in order.
+    pub folds: Vec<FoldResult>,
+    /// The pooled rows (training split, then validation split) of the folds run, sorted.
+    pub rows: Vec<usize>,
+    /// What `model/` is (a refit on every row, or the first of the averaged fold models).
+    pub model: String,
+}
+
+/// A session's training and validation rows as one pool, training rows first.
+pub struct Pool {
+    /// The examples.
+    pub examples: Examples,
+    /// Their precomputed inputs, when the session has a cache.
+    pub cached: Option<Precomputed>,
+}
+
+impl Pool {
+    /// The pool of `session`.
+    pub fn of(session: &Session) -> Result<Pool> {
+        let data = &session.data;
+        let mut examples = data.train.clone();
+        examples.encoded.extend(data.val.encoded.iter().cloned());
+        examples.targets.extend(data.val.targets.iter().copied());
+        let cached = match &session.cache {
+            None => None,
+            Some(cache) => Some(match (&cache.train, &cache.val) {
+                (Precomputed::Features(a), Precomputed::Features(b)) => {
+                    Precomputed::Features(Tensor::cat(&[a, b], 0)?)
+                }
+                (Precomputed::States(a), Precomputed::States(b)) => {
+                    Precomputed::States(a.iter().chain(b).cloned().collect())
+                }
+                _ => {
+                    return Err(Error::Invalid(
+                        "the training and validation caches differ in kind".into(),
+                    ))
+                }
+            }),
+        };
+        Ok(Pool { examples, cached })
+    }
+
+    /// Rows `rows` of the pool.
+    fn select(&self, rows: &[usize]) -> Result<(Examples, Option<Precomputed>)> {
+        Ok((
+            self.examples.select(rows),
+            self.cached.as_ref().map(|c| c.select(rows)).transpose()?,
+        ))
+    }
+}
+
+/// Cross-validates `session.config` over `folds` of the session's [`Pool`] and writes the
+/// run folder `out` (prepared by the caller); returns what the run folder reports
+/// (out-of-fold scores, verdicts on the averaged curves) and the folds behind it. Folds run in order; before each one after the
+/// first, `more(folds_done, seconds_so_far)` says whether to go on (a fine-tune within a
+/// search runs as many folds as its share of the time allows).
+pub fn cross_validate_in_session(
+    session: &Session,
+    folds: &Folds,
+    out: &Path,
+    more: &mut dyn FnMut(usize, f64) -> bool,
+    observer: &dyn Observer,
+) -> Result<(RunResult, FoldsRun)> {
+    let start = Instant::now();
+    let config = &session.config;
+    let labels = &session.data.labels;
+    let pool = Pool::of(session)?;
+    let head_only = matches!(pool.cached, Some(Precomputed::Features(_)));
+    let mut oof: Vec<Option<Vec<f64>>> = vec![None; pool.examples.len()];
+    let mut fitted_folds: Vec<(usize, Fitted)> = Vec::new();
+    let mut histories = Vec::new();
+    for (f, held) in folds.folds.iter().enumerate() {
+        if f > 0 && !more(f, start.elapsed().as_secs_f64()) {
+            break;
+        }
+        if !observer.keep_going() {
+            return Err(Error::Interrupted {
+                epochs_done: 0,
+                out: out.to_path_buf(),
+            });
+        }
+        let (train, train_cached) = pool.select(&folds.train_rows(f))?;
+        let (val, val_cached) = pool.select(held)?;
+        let (train, train_cached) = match (config.oversample, &train_cached) {
+            (Some(how), Some(Precomputed::Features(features))) => {
+                let (examples, features) = oversample(features, &train, labels, how, config.seed)?;
+                (examples, Some(Precomputed::Features(features)))
+            }
+            _ => (train, train_cached),
+        };
+        let fitted = fit(
+            session,
+            &train,
+            train_cached.as_ref(),
+            Heldout {
+                examples: &val,
+                cached: val_cached.as_ref(),
+            },
+            None,
+            None,
+            observer,
+        )?;
+        for (&row, p) in held.iter().zip(&fitted.val.proba) {
+            oof[row] = Some(p.clone());
+        }
+        histories.push(fitted.state.history.clone());
+        if !head_only {
+            save_fold_model(session, out, f, &fitted, &train.targets)?;
+        }
+        fitted_folds.push((f, fitted));
+    }
+    let run_folds: Vec<usize> = fitted_folds.iter().map(|(f, _)| *f).collect();
+    let mut rows: Vec<usize> = run_folds
+        .iter()
+        .flat_map(|&f| folds.folds[f].iter().copied())
+        .collect();
+    rows.sort_unstable();
+    let targets: Vec<usize> = rows.iter().map(|&r| pool.examples.targets[r]).collect();
+    let proba: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|&r| oof[r].clone().expect("every held-out row predicted"))
+        .collect();
+    let val = scored(&targets, proba, labels)?;
+    let history = average_histories(&histories);
+    let mut best_epochs: Vec<usize> = fitted_folds
+        .iter()
+        .map(|(_, f)| {
+            f.state
+                .early_stopping
+                .best_epoch
+                .unwrap_or(f.state.epochs_done)
+        })
+        .collect();
+    best_epochs.sort_unstable();
+    let median_epoch = best_epochs[best_epochs.len() / 2].max(1);
+    let (refit, model_doc) = if head_only {
+        let (all, all_cached) = match (config.oversample, &pool.cached) {
+            (Some(how), Some(Precomputed::Features(features))) => {
+                let (examples, features) =
+                    oversample(features, &pool.examples, labels, how, config.seed)?;
+                (examples, Some(Precomputed::Features(features)))
+            }
+            _ => pool.select(&(0..pool.examples.len()).collect::<Vec<_>>())?,
+        };
+        let refit = fit(
+            session,
+            &all,
+            all_cached.as_ref(),
+            Heldout {
+                examples: &all,
+                cached: all_cached.as_ref(),
+            },
+            Some(median_epoch),
+            None,
+            observer,
+        )?;
+        let doc = format!(
+            "the head trained again on all {} pooled rows for {median_epoch} epochs, the median of the folds' best epochs",
+            pool.examples.len()
+        );
+        (Some(refit), doc)
+    } else {
+        let doc = if run_folds.len() > 1 {
+            format!(
+                "the average of the {} fold models (ensemble.json); model/ is fold 1's",
+                run_folds.len()
+            )
+        } else {
+            "the model of fold 1, trained on the other folds".to_string()
+        };
+        (None, doc)
+    };
+    let kept = match &refit {
+        Some(refit) => refit,
+        None => &fitted_folds[0].1,
+    };
+    let epochs_run = history.len();
+    let section = json!({
+        "k": folds.folds.len(),
+        "folds_run": run_folds.iter().map(|f| f + 1).collect::<Vec<_>>(),
+        "rows": rows.len(),
+        "pooled_rows": pool.examples.len(),
+        "best_epochs": best_epochs,
+        "model": model_doc.clone(),
+    });
+    write_json_lines(&out.join(HISTORY_FILE), &history)?;
+    let mut run = write_run(
+        session,
+        out,
+        &RunOutcome {
+            classifier: &kept.classifier,
+            params: &kept.params,
+            start_weights: &kept.start_weights,
+            history: &history,
+            best_epoch: Some(median_epoch),
+            epochs_run,
+            stopped_early: epochs_run < config.epochs,
+            seconds: start.elapsed().as_secs_f64(),
+            train_targets: &pool.examples.targets,
+            val: &val,
+            val_targets: &targets,
+            section: Some(("cross_validation", section)),
+        },
+        observer,
+    )?;
+    // The rule tuned on the out-of-fold predictions, for the per-fold scores and the fold
+    // models' ensemble.
+    let info: ClassifierInfo = read_json(&out.join(MODEL_DIR).join(INFO_FILE))?;
+    let rule = info.decision.as_ref();
+    let mut results = Vec::new();
+    for (f, fitted) in &fitted_folds {
+        let held = &folds.folds[*f];
+        let fold_targets: Vec<usize> = held.iter().map(|&r| pool.examples.targets[r]).collect();
+        let fold_proba = &fitted.val.proba;
+        let metrics = metrics::compute(
+            &fold_targets,
+            &predict_all(fold_proba, rule),
+            Some(fold_proba),
+            labels,
+        )?;
+        results.push(FoldResult {
+            fold: f + 1,
+            rows: held.len(),
+            best_epoch: fitted.state.early_stopping.best_epoch,
+            epochs_run: fitted.state.epochs_done,
+            val_loss: fitted.val.loss,
+            val: metrics,
+        });
+    }
+    if !head_only && run_folds.len() > 1 {
+        let spec = EnsembleInfo {
+            members: run_folds.iter().map(|&f| fold_model_dir(f)).collect(),
+            decision: info.decision.clone(),
+            weights: None,
+        };
+        write_json(&out.join(ENSEMBLE_FILE), &spec)?;
+    }
+    add_fold_results(out, &results)?;
+    run.seconds = start.elapsed().as_secs_f64();
+    Ok((
+        run,
+        FoldsRun {
+            folds: results,
+            rows,
+            model: model_doc,
+        },
+    ))
+}
+
+/// A fold model's folder, relative to the run folder.
+pub fn fold_model_dir(fold: usize) -> PathBuf {
+    Path::new(FOLDS_DIR)
+        .join((fold + 1).to_string())
+        .join(MODEL_DIR)
+}
+
+/// Saves fold `f`'s classifier under `out/folds/N/model` (argmax; the run's rule is set in
+/// `ensemble.json`).
+fn save_fold_model(
+    session: &Session,
+    out: &Path,
+    f: usize,
+    fitted: &Fitted,
+    train_targets: &[usize],
+) -> Result<()> {
+    let config = &session.config;
+    let labels = &session.data.labels;
+    let info = ClassifierInfo {
+        labels: labels.labels().to_vec(),
+        pooling: config.pooling,
+        max_len: config.max_len,
+        head_hidden: config.head_hidden,
+        text_col: config.text_col.clone(),
+        label_col: config.label_col.clone(),
+        class_counts: class_counts(train_targets, labels.len()),
+        decision: None,
+    };
+    save_classifier(
+        &out.join(fold_model_dir(f)),
+        &session.folder,
+        &session.tokenizer,
+        &fitted.params.tensors(),
+        &info,
+        config.dropout,
+    )
+}
+
+/// Loss, metrics (argmax) and the probabilities themselves.
+fn scored(
+    targets: &[usize],
+    proba: Vec<Vec<f64>>,
+    labels: &crate::data::LabelMap,
+) -> Result<Scored> {
+    let metrics = metrics::compute(targets, &predict_all(&proba, None), Some(&proba), labels)?;
+    let loss = targets
+        .iter()
+        .zip(&proba)
+        .map(|(&t, p)| -p[t].max(f64::MIN_POSITIVE).ln())
+        .sum::<f64>()
+        / targets.len().max(1) as f64;
+    Ok(Scored {
+        loss,
+        metrics,
+        proba,
+    })
+}
+
+/// The folds' epoch records averaged epoch by epoch: numbers are the mean over the folds
+/// that reached the epoch (`folds` says how many), anything else is the first fold's.
+pub fn average_histories(histories: &[Vec<Map<String, Value>>]) -> Vec<Map<String, Value>> {
+    let epochs = histories.iter().map(Vec::len).max().unwrap_or(0);
+    (0..epochs)
+        .map(|e| {
+            let records: Vec<&Map<String, Value>> =
+                histories.iter().filter_map(|h| h.get(e)).collect();
+            let mut merged = records[0].clone();
+            for (key, value) in merged.iter_mut() {
+                if value.is_number() {
+                    let values: Vec<f64> = records
+                        .iter()
+                        .filter_map(|r| r.get(key)?.as_f64())
+                        .collect();
+                    if values.len() == records.len() {
+                        *value = json!(values.iter().sum::<f64>() / values.len() as f64);
+                    }
+                }
+            }
+            merged.insert("epoch".into(), json!(e + 1));
+            merged.insert("folds".into(), json!(records.len()));
+            merged
+        })
+        .collect()
+}
+
+/// Adds every fold's result to `metrics.json`'s `cross_validation` section.
+fn add_fold_results(out: &Path, results: &[FoldResult]) -> Result<()> {
+    let path = out.join(super::trainer::METRICS_FILE);
+    let mut doc: Value = read_json(&path)?;
+    if let Some(section) = doc
+        .get_mut("cross_validation")
+        .and_then(Value::as_object_mut)
+    {
+        section.insert(
+            "per_fold".into(),
+            serde_json::to_value(results).map_err(|e| Error::Invalid(e.to_string()))?,
+        );
+    }
+    write_json(&path, &doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_are_averaged_over_the_folds_that_reached_each_epoch() {
+        let record = |epoch: usize, loss: f64| -> Map<String, Value> {
+            let Value::Object(m) = json!({"epoch": epoch, "val_loss": loss, "val_f1_macro": null})
+            else {
+                unreachable!()
+            };
+            m
+        };
+        let a = vec![record(1, 1.0), record(2, 0.5), record(3, 0.4)];
+        let b = vec![record(1, 0.6), record(2, 0.3)];
+        let avg = average_histories(&[a, b]);
+        assert_eq!(avg.len(), 3);
+        assert_eq!(avg[0]["val_loss"], json!(0.8));
+        assert_eq!(avg[1]["folds"], json!(2));
+        assert_eq!(avg[2]["val_loss"], json!(0.4));
+        assert_eq!(avg[2]["folds"], json!(1));
+        assert_eq!(avg[2]["val_f1_macro"], Value::Null);
+    }
+}

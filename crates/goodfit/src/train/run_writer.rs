@@ -1,0 +1,230 @@
+//! Writing a finished fit into its run folder: predictions, the decision rule, metrics, the
+//! data summary, weight statistics, the saved model, the verdicts and the report. A single
+//! fit ([`super::trainer::train_in_session`]) and a cross-validated one
+//! ([`super::cross_val`]) both end here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use candle_core::Tensor;
+use serde_json::{json, Map, Value};
+
+use crate::diagnose::weights::weight_report;
+use crate::diagnose::{diagnose_run, Diagnosis};
+use crate::error::{Error, Result};
+use crate::io::write_atomic;
+use crate::model::{save_classifier, Classifier, ClassifierInfo, Params};
+
+use super::config::TrainConfig;
+use super::decide::{decide, summarise_decision};
+use super::evaluate::Scored;
+use super::imbalance::class_counts;
+use super::observer::{Observer, Silent};
+use super::trainer::{
+    write_json, write_predictions, RunResult, Scorer, Session, DATA_FILE, METRICS_FILE, MODEL_DIR,
+    TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
+};
+
+/// What a fit leaves to write.
+pub(crate) struct RunOutcome<'a> {
+    /// The classifier with the weights to keep (it scores the test set).
+    pub classifier: &'a Classifier,
+    /// Its weights, saved as `model/`.
+    pub params: &'a Params,
+    /// The weights training started from (θ₀ for drift).
+    pub start_weights: &'a BTreeMap<String, Tensor>,
+    /// One record per epoch, as `history.jsonl` holds them.
+    pub history: &'a [Map<String, Value>],
+    /// The epoch whose weights were kept.
+    pub best_epoch: Option<usize>,
+    /// Epochs trained.
+    pub epochs_run: usize,
+    /// Whether early stopping ended training.
+    pub stopped_early: bool,
+    /// Seconds spent fitting.
+    pub seconds: f64,
+    /// The classes of the rows trained on (their counts are the prior).
+    pub train_targets: &'a [usize],
+    /// Loss, metrics and probabilities of the held-out rows.
+    pub val: &'a Scored,
+    /// The held-out rows' classes.
+    pub val_targets: &'a [usize],
+    /// An extra section of `metrics.json` (`cross_validation`), when there is one.
+    pub section: Option<(&'static str, Value)>,
+}
+
+/// Writes everything a run folder holds after training, from `outcome`, and returns what
+/// the run reports (its verdicts included).
+pub(crate) fn write_run(
+    session: &Session,
+    out: &Path,
+    outcome: &RunOutcome<'_>,
+    observer: &dyn Observer,
+) -> Result<RunResult> {
+    let final_start = Instant::now();
+    let config = &session.config;
+    let data = &session.data;
+    write_predictions(
+        &out.join(VAL_PREDICTIONS_FILE),
+        &data.labels,
+        outcome.val_targets,
+        &outcome.val.proba,
+    )?;
+    let test_scored = match &data.test {
+        Some(test) => {
+            let cached = session.cache.as_ref().and_then(|c| c.test.as_ref());
+            let scored = Scorer::new(session, &Silent).score(
+                outcome.classifier,
+                test,
+                cached,
+                None,
+                "test",
+            )?;
+            write_predictions(
+                &out.join(TEST_PREDICTIONS_FILE),
+                &data.labels,
+                &test.targets,
+                &scored.proba,
+            )?;
+            Some((test, scored))
+        }
+        None => None,
+    };
+    let counts = class_counts(outcome.train_targets, data.labels.len());
+    let decided = decide(
+        config,
+        &data.labels,
+        &counts,
+        (
+            &outcome.val.metrics,
+            &outcome.val.proba,
+            outcome.val_targets,
+        ),
+        test_scored
+            .as_ref()
+            .map(|(t, s)| (&s.metrics, s.proba.as_slice(), t.targets.as_slice())),
+    )?;
+    let test = test_scored
+        .as_ref()
+        .map(|(_, scored)| scored.loss)
+        .zip(decided.test.clone());
+    write_data_summary(out, session, &counts, outcome.train_targets.len())?;
+    let updates: Vec<BTreeMap<String, f64>> = outcome
+        .history
+        .iter()
+        .map(|r| {
+            serde_json::from_value(r.get("update_ratio").cloned().unwrap_or_default())
+                .unwrap_or_default()
+        })
+        .collect();
+    let trainable: Vec<String> = outcome.params.vars().keys().cloned().collect();
+    let weights = weight_report(
+        &outcome.params.tensors(),
+        outcome.start_weights,
+        &trainable,
+        &updates,
+    )?;
+    write_json(&out.join(WEIGHTS_FILE), &weights)?;
+
+    let info = ClassifierInfo {
+        labels: data.labels.labels().to_vec(),
+        pooling: config.pooling,
+        max_len: config.max_len,
+        head_hidden: config.head_hidden,
+        text_col: config.text_col.clone(),
+        label_col: config.label_col.clone(),
+        class_counts: counts.clone(),
+        decision: decided.decision.as_ref().map(|d| d.rule.clone()),
+    };
+    save_classifier(
+        &out.join(MODEL_DIR),
+        &session.folder,
+        &session.tokenizer,
+        &outcome.params.tensors(),
+        &info,
+        config.dropout,
+    )?;
+    let result = RunResult {
+        out: out.to_path_buf(),
+        best_epoch: outcome.best_epoch,
+        epochs_run: outcome.epochs_run,
+        stopped_early: outcome.stopped_early,
+        val_loss: outcome.val.loss,
+        val: decided.val.clone(),
+        test,
+        decision: decided.doc.as_ref().map(summarise_decision),
+        seconds: outcome.seconds + final_start.elapsed().as_secs_f64(),
+        diagnosis: Diagnosis {
+            verdicts: Vec::new(),
+        },
+    };
+    write_metrics(out, &result, config, decided.doc, outcome.section.clone())?;
+    let diagnosis = diagnose_run(out)?;
+    for flag in &weights.flags {
+        observer.message(flag);
+    }
+    crate::report::write_report(out)?;
+    Ok(RunResult {
+        diagnosis,
+        ..result
+    })
+}
+
+fn write_metrics(
+    out: &Path,
+    result: &RunResult,
+    config: &TrainConfig,
+    decision: Option<Value>,
+    section: Option<(&str, Value)>,
+) -> Result<()> {
+    let mut doc = Map::new();
+    doc.insert("best_epoch".into(), json!(result.best_epoch));
+    doc.insert("epochs_run".into(), json!(result.epochs_run));
+    doc.insert("stopped_early".into(), json!(result.stopped_early));
+    doc.insert("monitor".into(), json!(config.monitor));
+    doc.insert("seconds".into(), json!(result.seconds));
+    doc.insert("val_loss".into(), json!(result.val_loss));
+    doc.insert(
+        "val".into(),
+        serde_json::to_value(&result.val).map_err(|e| Error::Invalid(e.to_string()))?,
+    );
+    if let Some((loss, metrics)) = &result.test {
+        doc.insert("test_loss".into(), json!(loss));
+        doc.insert(
+            "test".into(),
+            serde_json::to_value(metrics).map_err(|e| Error::Invalid(e.to_string()))?,
+        );
+    }
+    if let Some(decision) = decision {
+        doc.insert("decision".into(), decision);
+    }
+    if let Some((key, value)) = section {
+        doc.insert(key.into(), value);
+    }
+    let text =
+        serde_json::to_string_pretty(&doc).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
+    write_atomic(&out.join(METRICS_FILE), text.as_bytes())
+}
+
+/// `goodfit inspect`'s summary of the training file, plus the class `counts` of the `rows`
+/// actually trained on (after the validation split; every row under cross-validation).
+fn write_data_summary(out: &Path, session: &Session, counts: &[usize], rows: usize) -> Result<()> {
+    let data = &session.data;
+    let mut summary =
+        serde_json::to_value(&data.summary).map_err(|e| Error::Invalid(e.to_string()))?;
+    let class_counts: Vec<Value> = data
+        .labels
+        .labels()
+        .iter()
+        .zip(counts)
+        .map(|(label, count)| json!({ "label": label, "count": count }))
+        .collect();
+    if let Value::Object(fields) = &mut summary {
+        fields.insert(
+            "training_split".into(),
+            json!({ "rows": rows, "class_counts": class_counts }),
+        );
+    }
+    write_json(&out.join(DATA_FILE), &summary)
+}

@@ -205,7 +205,7 @@ pub struct TrainArgs {
     /// Search for a configuration that fits: a first recipe from the data, cheap head-only
     /// trials on cached features, then fine-tunes chosen from the verdicts, while the budget
     /// lasts; the best by the validation --select-metric is kept in --out (or the average
-    /// of the fine-tunes within noise of it, OUT/ensemble.json), every trial is a line of
+    /// of the trials within noise of it, OUT/ensemble.json), every trial is a line of
     /// OUT/trials.jsonl, and a --test file is scored once, at the end, for the choice and
     /// the first trial. The other flags are the starting point.
     #[arg(long)]

@@ -4,7 +4,8 @@
 //! lengths), runs cheap head-only trials on the frozen encoder's cached features first,
 //! then fine-tunes, each next configuration answering the [verdicts](crate::diagnose) on
 //! the trials before ([`next`]), while the [budget] lasts. Trials are compared on
-//! validation data only; at the end the fine-tunes within noise of the best are averaged
+//! validation data only (cross-validated when a class is thin in validation, [`folds`]);
+//! at the end the trials within noise of the best are averaged
 //! (`ensemble.rs`) when that does not score clearly worse, and a test file is scored once
 //! for the choice and for the first trial. Every trial is a run folder under
 //! `RUN_DIR/trials/` and a line of `RUN_DIR/trials.jsonl` ([`trial`]); the run folder

@@ -170,7 +170,7 @@ impl fmt::Display for SessionKey {
 ///    so far, never a configuration twice, each with a seed of its own and only when its
 ///    estimated time fits what is left.
 /// 4. At the end, the best trial by the validation `select_metric` becomes the run folder's
-///    model, and the fine-tunes within noise of it its ensemble unless that scores clearly
+///    model, and the trials within noise of it its ensemble unless that scores clearly
 ///    worse (`ensemble.rs`); the test file, never seen before, scores the choice and the
 ///    first trial once.
 ///

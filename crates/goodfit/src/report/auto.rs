@@ -136,6 +136,59 @@ fn test_line(auto: &Value, metric: &str) -> Option<String> {
     ))
 }
 
+/// A trial's validation score; cross-validated, with its standard error, the folds run and
+/// each fold's score.
+fn score_cell(t: &Trial) -> String {
+    let Some(cv) = &t.cv else {
+        return opt_num(t.val_metric);
+    };
+    let se = cv
+        .standard_error
+        .map_or(String::new(), |e| format!(" ± {}", num(e)));
+    let folds: Vec<String> = cv.fold_scores.iter().map(|v| opt_num(*v)).collect();
+    let adjusted = cv.adjusted_by.map_or(String::new(), |r| {
+        format!(
+            "; {} on these folds' rows, adjusted by trial {r}",
+            opt_num(cv.score_on_folds_run)
+        )
+    });
+    format!(
+        "{}{se}<br><small>{} of {} folds: {}{adjusted}</small>",
+        opt_num(t.val_metric),
+        cv.folds.len(),
+        cv.k,
+        folds.join(", ")
+    )
+}
+
+/// The paragraphs on how trials were scored (cross-validation) and which larger trials were
+/// not tried, from `auto.json`.
+fn search_notes(auto: &Value) -> String {
+    let mut out = String::new();
+    if let Some(why) = auto
+        .get("cross_validation")
+        .and_then(|c| c.get("why"))
+        .and_then(Value::as_str)
+    {
+        out.push_str(&format!(
+            "<p><b>Cross-validation.</b> {}. Each trial's score is that of its out-of-fold predictions; ± is the standard error of its fold scores.</p>\n",
+            esc(why)
+        ));
+    }
+    let not_tried: Vec<String> = auto
+        .get("capacity_not_tried")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(esc).collect())
+        .unwrap_or_default();
+    if !not_tried.is_empty() {
+        out.push_str(&format!(
+            "<p><b>Larger trials not tried.</b> {}.</p>\n",
+            not_tried.join("; ")
+        ));
+    }
+    out
+}
+
 /// The section's body, or `None` without trials.jsonl.
 pub fn section(run: &Run) -> Option<String> {
     let trials = match &run.trials {
@@ -167,7 +220,7 @@ pub fn section(run: &Run) -> Option<String> {
                 format!("<code>{}</code>", esc(&t.name)),
                 esc(&t.why),
                 esc(&outcome),
-                opt_num(t.val_metric),
+                score_cell(t),
                 opt_num(t.val_loss),
                 duration(Some(t.seconds)),
                 match (t.chosen, t.in_ensemble) {
@@ -219,6 +272,9 @@ pub fn section(run: &Run) -> Option<String> {
     if let Some(line) = run.auto.get().and_then(|a| test_line(a, metric)) {
         body.push_str(&line);
     }
+    if let Some(auto) = run.auto.get() {
+        body.push_str(&search_notes(auto));
+    }
     let caption = format!(
         "<b>Validation {} per trial.</b> Head-only trials (orange) run on the frozen encoder's cached features; fine-tunes (blue) train encoder layers. The dashed line is the best so far.",
         esc(&name)
@@ -269,6 +325,31 @@ mod tests {
             "{line}"
         );
         assert!(test_line(&json!({}), "f1_macro").is_none());
+        let notes = search_notes(&json!({
+            "cross_validation": {"why": "the validation split holds 1 rows of 'x'"},
+            "capacity_not_tried": ["every layer: 350 training rows <"]
+        }));
+        assert!(notes.contains("1 rows of &#39;x&#39;"), "{notes}");
+        assert!(notes.contains("350 training rows &lt;"), "{notes}");
+        let cv = Trial {
+            cv: Some(crate::auto::TrialCv {
+                k: 5,
+                folds: vec![1, 2],
+                fold_scores: vec![Some(0.8), Some(0.9)],
+                standard_error: Some(0.05),
+                score_on_folds_run: Some(0.85),
+                adjusted_by: Some(1),
+                model: String::new(),
+            }),
+            val_metric: Some(0.83),
+            ..Trial::example(3)
+        };
+        let cell = score_cell(&cv);
+        assert!(cell.starts_with("0.83 ± 0.05"), "{cell}");
+        assert!(
+            cell.contains("2 of 5 folds: 0.8, 0.9; 0.85 on these folds"),
+            "{cell}"
+        );
         let ensemble = json!({
             "chosen": {"index": 2, "members": [2, 3], "test": {"f1_macro": 0.85}},
             "first": {"index": 1, "test": {"f1_macro": 0.6}}

@@ -37,6 +37,12 @@ use super::select::SelectMetric;
 /// The most members: the best ones within noise of the best.
 pub const MAX_MEMBERS: usize = 4;
 
+/// The most model folders an ensemble averages: a cross-validated fine-tune brings one per
+/// fold, and each costs a pass over every text `predict` sees and a copy of the encoder on
+/// disk. On a 387-text set, four 5-fold fine-tunes made an ensemble of 20 MiniLM folders
+/// and a 2.7 GB run folder.
+pub const MAX_MODELS: usize = 10;
+
 /// Bootstrap resamples of the validation set for the standard error.
 const BOOTSTRAP: usize = 200;
 
@@ -81,7 +87,7 @@ impl Ensemble {
             .val_metric
             .map_or("undefined".into(), |v| format!("{v:.4}"));
         format!(
-            "Trials {} score within {:.4} (one bootstrap standard error) of the best validation {} {:.4}; their averaged probabilities score {value}: {}",
+            "Trials {} score within {:.4} (one standard error) of the best validation {} {:.4}; their averaged probabilities score {value}: {}",
             members.join(", "),
             self.noise,
             select.name,
@@ -131,6 +137,7 @@ pub(crate) fn consider(
     };
     let mut members = vec![best];
     let mut sets = vec![best_val.proba];
+    let mut models = trial_models(out, &best.trial.run_dir)?.len();
     for &d in &finished[1..] {
         // The best few: each member costs a pass over every text `predict` sees.
         if members.len() == MAX_MEMBERS {
@@ -140,12 +147,17 @@ pub(crate) fn consider(
         if (value - best_metric).abs() > noise {
             continue;
         }
+        let own = trial_models(out, &d.trial.run_dir)?.len();
+        if models + own > MAX_MODELS {
+            continue;
+        }
         let val: SavedPredictions =
             read_json(&out.join(&d.trial.run_dir).join(VAL_PREDICTIONS_FILE))?;
         // Only predictions of the same validation rows can be averaged.
         if val.y_true == best_val.y_true && val.proba.len() == sets[0].len() {
             members.push(d);
             sets.push(val.proba);
+            models += own;
         }
     }
     if members.len() < 2 {
@@ -321,6 +333,35 @@ mod tests {
             },
             diagnosis: None,
         }
+    }
+
+    #[test]
+    fn cross_validated_members_bring_their_fold_models_within_the_model_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let targets: Vec<usize> = (0..40).map(|i| i % 2).collect();
+        let proba: Vec<[f64; 2]> = targets
+            .iter()
+            .map(|&t| if t == 1 { [0.3, 0.7] } else { [0.7, 0.3] })
+            .collect();
+        let done: Vec<Done> = (1..=3)
+            .map(|i| {
+                let d = fine_tune(out, i, &proba, &targets);
+                let folds: Vec<String> = (1..=5).map(|f| format!("folds/{f}/model")).collect();
+                std::fs::write(
+                    out.join(&d.trial.run_dir).join(ENSEMBLE_FILE),
+                    serde_json::json!({ "members": folds }).to_string(),
+                )
+                .unwrap();
+                d
+            })
+            .collect();
+        let select = SelectMetric::parse("f1_macro").unwrap();
+        let e = consider(&select, &done, out, 7).unwrap().unwrap();
+        assert_eq!(e.members, [1, 2], "a third would make 15 model folders");
+        assert_eq!(e.models.len(), MAX_MODELS);
+        assert_eq!(e.models[0], "trials/01-t/folds/1/model");
+        assert!(e.weights.iter().all(|w| (w - 0.1).abs() < 1e-12));
     }
 
     #[test]

@@ -66,8 +66,10 @@ impl Bars {
     /// A line for the user, printed above any bar.
     pub fn say(&self, text: &str) {
         match &*self.bar.borrow() {
-            Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
+            // A hidden bar (stderr is not a terminal) drops what it is asked to print: a
+            // search logged to a file lost every trial line.
+            Some(bar) if !bar.is_hidden() => bar.println(text),
+            _ => eprintln!("{text}"),
         }
     }
 

@@ -503,9 +503,10 @@ fn auto_keeps_the_best_trial_and_scores_the_test_file_for_it_and_the_first() {
             "1e-3",
             "--head-lr",
             "3e-2",
-            "--quiet",
         ],
     ));
+    // Without --quiet: stderr is a pipe, so the bars are hidden and the lines must still
+    // come through.
     let stdout = String::from_utf8(output.stdout).unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
@@ -734,6 +735,7 @@ fn auto_flags_are_checked_before_anything_runs() {
             "--budget-minutes must be a positive number",
         ),
         (&["--max-trials", "0"], "--max-trials must be at least 1"),
+        (&["--cv-folds", "1"], "--cv-folds 1 is not cross-validation"),
         (&["--resume", "somewhere"], "cannot be combined with --auto"),
     ] {
         refused(&search_args(&model, &train, &out, flags), message);

@@ -40,6 +40,9 @@ pub const HEAD_SHARE: f64 = 0.25;
 /// 7% of 15 minutes.
 pub const FINISH_SHARE: f64 = 0.07;
 
+/// How `auto.json` says that larger trials waited for the best fine-tune's verdicts.
+const WAITING: &str = "larger trials:";
+
 /// The name of a trial that repeats the best fine-tune's settings with another seed.
 const REPLICA: &str = "replicate";
 
@@ -409,10 +412,23 @@ impl<'a> Search<'a> {
         }
         while self.ended.is_none() && self.budget.trials_left(self.done.len()) {
             let Some(ctx) = self.ctx.clone() else { break };
-            if let Some(larger) = self.larger_trial() {
-                if self.attempt(larger, Phase::FineTune)? {
-                    continue;
+            // Larger trials come first when nothing is wrong with the best fine-tune; a
+            // verdict above low is answered by its own remedies first (on 300 reviews a
+            // longer window ran twice while the best fine-tune's imbalance bias was high).
+            if self.best_is_calm() {
+                if let Some(larger) = self.larger_trial() {
+                    if self.attempt(larger, Phase::FineTune)? {
+                        continue;
+                    }
                 }
+            } else if let Some(best) = self.best(|d| !is_head(&d.config)) {
+                let note = format!(
+                    "{WAITING} trial {}, the best fine-tune, has a verdict above low ({}), which its own remedies answer first",
+                    best.trial.index,
+                    best.trial.verdicts.join(", ")
+                );
+                self.capacity.retain(|n| !n.starts_with(WAITING));
+                self.capacity.push(note);
             }
             if let Some(replica) = self.replica_of_best() {
                 if self.affordable(&replica.config, Phase::FineTune) {
@@ -443,6 +459,11 @@ impl<'a> Search<'a> {
                 .filter(|p| !self.tried(&p.config))
                 .collect();
             if proposals.is_empty() {
+                if let Some(larger) = self.larger_trial() {
+                    if self.attempt(larger, Phase::FineTune)? {
+                        continue;
+                    }
+                }
                 self.ended = Some("every change the verdicts call for was tried".into());
                 break;
             }
@@ -461,6 +482,13 @@ impl<'a> Search<'a> {
         Ok(())
     }
 
+    /// Whether the best fine-tune's verdicts are all of low severity.
+    fn best_is_calm(&self) -> bool {
+        self.best(|d| !is_head(&d.config))
+            .and_then(|d| d.diagnosis.as_ref())
+            .is_some_and(|v| v.verdicts.iter().all(|v| v.severity <= Severity::Low))
+    }
+
     /// A trial with more capacity than the best fine-tune (every layer, a longer window;
     /// see [`super::capacity`]) that was not tried and fits in the time left. The rules
     /// that do not apply, and the trials that do not fit, are noted for `auto.json`.
@@ -470,6 +498,7 @@ impl<'a> Search<'a> {
         let diagnosis = best.diagnosis.as_ref()?;
         let larger = capacity(&best.config, diagnosis, &ctx, best.trial.index);
         let index = best.trial.index;
+        self.capacity.retain(|n| !n.starts_with(WAITING));
         let mut notes = larger.not_tried;
         let mut chosen = None;
         for proposal in larger.proposals {

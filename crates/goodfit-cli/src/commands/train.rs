@@ -227,7 +227,8 @@ pub struct TrainArgs {
     select_metric: Option<String>,
     /// With --auto: score trials by stratified K-fold cross-validation over the training
     /// and validation rows (0: never) [default: 5 folds when the validation split would
-    /// hold fewer than 20 rows of some class and no --val file is given, else none].
+    /// hold fewer than 20 rows of some class, there are at most 1,000 training rows and no
+    /// --val file is given, else none].
     #[arg(long, value_name = "K")]
     #[serde(skip)]
     cv_folds: Option<usize>,

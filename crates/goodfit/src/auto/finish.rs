@@ -35,6 +35,7 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
         ended,
         capacity,
         cv,
+        single_split,
     } = search;
     let out = &config.out;
     let chosen = best_of(&select, done.iter())
@@ -180,6 +181,7 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
             "chosen_fold_scores": chosen.trial.cv.as_ref().map(|c| &c.fold_scores),
             "chosen_standard_error": chosen.trial.cv.as_ref().and_then(|c| c.standard_error),
         })),
+        "single_split": single_split,
     });
     write_json(&out.join(AUTO_FILE), &doc)?;
 

@@ -23,7 +23,7 @@ use crate::train::{Observer, Silent, TrainConfig};
 use super::budget::Budget;
 use super::capacity::capacity;
 use super::finish::finish;
-use super::folds::{self, cv_record};
+use super::folds::{self, cv_record, Plan};
 use super::next::{head_only, head_stage, propose, verdict_label, Context, HeadStage, Proposal};
 use super::recipe::{recipe, DataFacts, Recipe};
 use super::select::SelectMetric;
@@ -217,6 +217,7 @@ pub fn run_auto(
         capacity: Vec::new(),
         cv_folds: auto.cv_folds,
         cv: None,
+        single_split: None,
     };
     let recipe = search.head_phase()?;
     search.fine_tune_phase(&recipe)?;
@@ -251,6 +252,8 @@ pub(crate) struct Finished<'a> {
     pub capacity: Vec<String>,
     /// The cross-validation, when the search used one.
     pub cv: Option<SearchCv>,
+    /// Why the search used one validation split, when it did.
+    pub single_split: Option<String>,
 }
 
 /// The search in progress.
@@ -274,6 +277,8 @@ struct Search<'a> {
     cv_folds: Option<usize>,
     /// The folds every trial is scored on, when the search cross-validates.
     cv: Option<SearchCv>,
+    /// Why the search scores trials on one validation split, when it does.
+    single_split: Option<String>,
 }
 
 /// The phase a trial belongs to, for its limits.
@@ -307,8 +312,9 @@ impl<'a> Search<'a> {
         let data = &session.data;
         let names: Vec<String> = data.labels.labels().iter().map(|l| l.as_text()).collect();
         let val_counts = class_counts(&data.val.targets, names.len());
-        let cv = match folds::plan(cv_folds, val_file, &val_counts, &names) {
-            Some((k, why)) => {
+        let rows = data.train.len() + data.val.len();
+        let cv = match folds::plan(cv_folds, val_file, &val_counts, &names, rows) {
+            Plan::Folds(k, why) => {
                 // The pool every cross-validated session builds: training rows, then
                 // validation rows (the split is the same in every session).
                 let pooled: Vec<usize> = data
@@ -323,9 +329,9 @@ impl<'a> Search<'a> {
                     observer.message(note);
                 }
                 observer.message(&why);
-                Some(SearchCv { folds, why })
+                Ok(SearchCv { folds, why })
             }
-            None => None,
+            Plan::Split(why) => Err(why),
         };
         let ctx = Context {
             layers: session.folder.config.num_hidden_layers,
@@ -337,7 +343,10 @@ impl<'a> Search<'a> {
         recipe.config.max_len = recipe.config.max_len.min(ctx.positions);
         self.observer.message(&format!("recipe: {}", recipe.why));
         self.ctx = Some(ctx);
-        self.cv = cv;
+        match cv {
+            Ok(cv) => self.cv = Some(cv),
+            Err(why) => self.single_split = Some(why),
+        }
         self.attempt(
             Proposal {
                 name: "head".into(),
@@ -868,6 +877,7 @@ impl<'a> Search<'a> {
             ended,
             capacity: self.capacity,
             cv: self.cv,
+            single_split: self.single_split,
         }
     }
 }
@@ -994,6 +1004,7 @@ mod tests {
             capacity: Vec::new(),
             cv_folds: None,
             cv: None,
+            single_split: None,
         };
         // One fine-tune: its verdicts are answered by a change first.
         assert!(search.replica_of_best().is_none());

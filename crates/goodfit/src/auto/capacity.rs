@@ -112,36 +112,14 @@ pub fn capacity(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auto::recipe::DataFacts;
-    use crate::decision::Objective;
-    use crate::diagnose::{Verdict, VerdictKind};
+    use crate::diagnose::VerdictKind;
 
     fn ctx(rows: usize, truncated_share: f64) -> Context {
-        Context {
-            facts: DataFacts {
-                train_rows: rows,
-                class_counts: vec![rows / 2, rows - rows / 2],
-                imbalance_ratio: 1.0,
-                median_tokens: Some(50.0),
-                truncated_share,
-                max_len: 128,
-            },
-            layers: 6,
-            positions: 512,
-            objective: Objective::F1Macro,
-        }
+        Context::example(rows, 1.0, truncated_share)
     }
 
     fn verdicts(severity: Severity) -> Diagnosis {
-        Diagnosis {
-            verdicts: vec![Verdict {
-                kind: VerdictKind::Overfitting,
-                severity,
-                summary: String::new(),
-                evidence: Default::default(),
-                remedies: Vec::new(),
-            }],
-        }
+        Diagnosis::one(VerdictKind::Overfitting, severity)
     }
 
     fn names(c: &Capacity) -> Vec<&str> {

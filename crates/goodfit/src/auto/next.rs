@@ -55,6 +55,28 @@ pub struct Context {
     pub objective: Objective,
 }
 
+#[cfg(test)]
+impl Context {
+    /// A 6-layer model with 512 positions and `rows` training rows in two classes `ratio`
+    /// : 1, `truncated_share` of them filling a 128-token window; for tests.
+    pub(crate) fn example(rows: usize, ratio: f64, truncated_share: f64) -> Context {
+        let small = (rows as f64 / (1.0 + ratio)).round() as usize;
+        Context {
+            facts: DataFacts {
+                train_rows: rows,
+                class_counts: vec![rows - small, small],
+                imbalance_ratio: ratio,
+                median_tokens: Some(50.0),
+                truncated_share,
+                max_len: 128,
+            },
+            layers: 6,
+            positions: 512,
+            objective: Objective::F1Macro,
+        }
+    }
+}
+
 /// The imbalance remedies a search tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Remedy {
@@ -544,19 +566,7 @@ mod tests {
     use crate::diagnose::Severity;
 
     fn ctx(ratio: f64, truncated_share: f64) -> Context {
-        Context {
-            facts: DataFacts {
-                train_rows: 1000,
-                class_counts: vec![(100.0 * ratio) as usize, 100],
-                imbalance_ratio: ratio,
-                median_tokens: Some(50.0),
-                truncated_share,
-                max_len: 128,
-            },
-            layers: 6,
-            positions: 512,
-            objective: Objective::F1Macro,
-        }
+        Context::example(1000, ratio, truncated_share)
     }
 
     fn names(proposals: &[Proposal]) -> Vec<&str> {

@@ -960,7 +960,6 @@ impl Observer for TrialObserver<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnose::Verdict;
 
     fn done(index: usize, config: &TrainConfig, value: f64, severity: Severity) -> Done {
         let trial = Trial {
@@ -970,15 +969,7 @@ mod tests {
         Done {
             trial,
             config: config.clone(),
-            diagnosis: Some(Diagnosis {
-                verdicts: vec![Verdict {
-                    kind: VerdictKind::Overfitting,
-                    severity,
-                    summary: String::new(),
-                    evidence: Default::default(),
-                    remedies: Vec::new(),
-                }],
-            }),
+            diagnosis: Some(Diagnosis::one(VerdictKind::Overfitting, severity)),
         }
     }
 

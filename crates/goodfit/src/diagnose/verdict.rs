@@ -64,6 +64,22 @@ pub struct Diagnosis {
     pub verdicts: Vec<Verdict>,
 }
 
+#[cfg(test)]
+impl Diagnosis {
+    /// One verdict of `kind` and `severity` with no evidence, for tests.
+    pub(crate) fn one(kind: VerdictKind, severity: Severity) -> Diagnosis {
+        Diagnosis {
+            verdicts: vec![Verdict {
+                kind,
+                severity,
+                summary: String::new(),
+                evidence: Default::default(),
+                remedies: Vec::new(),
+            }],
+        }
+    }
+}
+
 impl Diagnosis {
     /// Whether a verdict of this kind was given.
     pub fn has(&self, kind: VerdictKind) -> bool {

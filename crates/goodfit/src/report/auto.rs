@@ -161,6 +161,14 @@ fn score_cell(t: &Trial) -> String {
     )
 }
 
+/// `text` with its first letter in upper case (it opens a sentence).
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// The paragraphs on how trials were scored (cross-validation) and which larger trials were
 /// not tried, from `auto.json`.
 fn search_notes(auto: &Value) -> String {
@@ -172,7 +180,7 @@ fn search_notes(auto: &Value) -> String {
     {
         out.push_str(&format!(
             "<p><b>Cross-validation.</b> {}. Each trial's score is that of its out-of-fold predictions; ± is the standard error of its fold scores.</p>\n",
-            esc(why)
+            esc(&capitalised(why))
         ));
     }
     let not_tried: Vec<String> = auto
@@ -329,7 +337,10 @@ mod tests {
             "cross_validation": {"why": "the validation split holds 1 rows of 'x'"},
             "capacity_not_tried": ["every layer: 350 training rows <"]
         }));
-        assert!(notes.contains("1 rows of &#39;x&#39;"), "{notes}");
+        assert!(
+            notes.contains("</b> The validation split holds 1 rows of &#39;x&#39;"),
+            "{notes}"
+        );
         assert!(notes.contains("350 training rows &lt;"), "{notes}");
         let cv = Trial {
             cv: Some(crate::auto::TrialCv {

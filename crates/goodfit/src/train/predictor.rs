@@ -108,7 +108,7 @@ impl Predictor {
                 let sum: f64 = w.iter().sum();
                 if w.len() != members.len()
                     || w.iter().any(|x| !(x.is_finite() && *x >= 0.0))
-                    || !(sum > 0.0)
+                    || sum <= 0.0
                 {
                     return Err(Error::input(
                         Position::file(file),

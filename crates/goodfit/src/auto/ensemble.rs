@@ -137,7 +137,9 @@ pub(crate) fn consider(
     };
     let mut members = vec![best];
     let mut sets = vec![best_val.proba];
-    let mut models = trial_models(out, &best.trial.run_dir)?.len();
+    // Each member's model folders, read once.
+    let mut member_models = vec![trial_models(out, &best.trial.run_dir)?];
+    let mut model_count = member_models[0].len();
     for &d in &finished[1..] {
         // The best few: each member costs a pass over every text `predict` sees.
         if members.len() == MAX_MEMBERS {
@@ -147,8 +149,8 @@ pub(crate) fn consider(
         if (value - best_metric).abs() > noise {
             continue;
         }
-        let own = trial_models(out, &d.trial.run_dir)?.len();
-        if models + own > MAX_MODELS {
+        let own = trial_models(out, &d.trial.run_dir)?;
+        if model_count + own.len() > MAX_MODELS {
             continue;
         }
         let val: SavedPredictions =
@@ -157,7 +159,8 @@ pub(crate) fn consider(
         if val.y_true == best_val.y_true && val.proba.len() == sets[0].len() {
             members.push(d);
             sets.push(val.proba);
-            models += own;
+            model_count += own.len();
+            member_models.push(own);
         }
     }
     if members.len() < 2 {
@@ -182,8 +185,7 @@ pub(crate) fn consider(
         .is_ge();
     let mut models = Vec::new();
     let mut weights = Vec::new();
-    for d in &members {
-        let own = trial_models(out, &d.trial.run_dir)?;
+    for own in member_models {
         let share = 1.0 / (members.len() * own.len()) as f64;
         weights.extend(std::iter::repeat_n(share, own.len()));
         models.extend(own);

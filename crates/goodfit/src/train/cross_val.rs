@@ -30,8 +30,6 @@ use crate::data::Folds;
 use crate::decision::predict_all;
 use crate::error::{Error, Result};
 use crate::metrics::{self, Metrics};
-use crate::model::save::INFO_FILE;
-use crate::model::{save_classifier, ClassifierInfo};
 
 use super::data::Examples;
 use super::decide::read_json;
@@ -41,7 +39,7 @@ use super::imbalance::class_counts;
 use super::observer::Observer;
 use super::oversample::oversample;
 use super::predictor::{EnsembleInfo, ENSEMBLE_FILE};
-use super::run_writer::{write_run, RunOutcome};
+use super::run_writer::{save_model, write_run, RunOutcome};
 use super::trainer::{
     fit, write_json, write_json_lines, Fitted, Heldout, RunResult, Session, HISTORY_FILE, MODEL_DIR,
 };
@@ -149,15 +147,8 @@ pub fn cross_validate_in_session(
                 out: out.to_path_buf(),
             });
         }
-        let (train, train_cached) = pool.select(&folds.train_rows(f))?;
+        let (train, train_cached) = oversampled(session, pool.select(&folds.train_rows(f))?)?;
         let (val, val_cached) = pool.select(held)?;
-        let (train, train_cached) = match (config.oversample, &train_cached) {
-            (Some(how), Some(Precomputed::Features(features))) => {
-                let (examples, features) = oversample(features, &train, labels, how, config.seed)?;
-                (examples, Some(Precomputed::Features(features)))
-            }
-            _ => (train, train_cached),
-        };
         let fitted = fit(
             session,
             &train,
@@ -204,14 +195,8 @@ pub fn cross_validate_in_session(
     best_epochs.sort_unstable();
     let median_epoch = best_epochs[best_epochs.len() / 2].max(1);
     let (refit, model_doc) = if head_only {
-        let (all, all_cached) = match (config.oversample, &pool.cached) {
-            (Some(how), Some(Precomputed::Features(features))) => {
-                let (examples, features) =
-                    oversample(features, &pool.examples, labels, how, config.seed)?;
-                (examples, Some(Precomputed::Features(features)))
-            }
-            _ => pool.select(&(0..pool.examples.len()).collect::<Vec<_>>())?,
-        };
+        let all_rows: Vec<usize> = (0..pool.examples.len()).collect();
+        let (all, all_cached) = oversampled(session, pool.select(&all_rows)?)?;
         let refit = fit(
             session,
             &all,
@@ -254,7 +239,7 @@ pub fn cross_validate_in_session(
         "model": model_doc.clone(),
     });
     write_json_lines(&out.join(HISTORY_FILE), &history)?;
-    let mut run = write_run(
+    let (mut run, rule) = write_run(
         session,
         out,
         &RunOutcome {
@@ -273,10 +258,8 @@ pub fn cross_validate_in_session(
         },
         observer,
     )?;
-    // The rule tuned on the out-of-fold predictions, for the per-fold scores and the fold
-    // models' ensemble.
-    let info: ClassifierInfo = read_json(&out.join(MODEL_DIR).join(INFO_FILE))?;
-    let rule = info.decision.as_ref();
+    // The rule tuned on the out-of-fold predictions serves the per-fold scores and the
+    // fold models' ensemble.
     let mut results = Vec::new();
     for (f, fitted) in &fitted_folds {
         let held = &folds.folds[*f];
@@ -284,7 +267,7 @@ pub fn cross_validate_in_session(
         let fold_proba = &fitted.val.proba;
         let metrics = metrics::compute(
             &fold_targets,
-            &predict_all(fold_proba, rule),
+            &predict_all(fold_proba, rule.as_ref()),
             Some(fold_proba),
             labels,
         )?;
@@ -300,7 +283,7 @@ pub fn cross_validate_in_session(
     if !head_only && run_folds.len() > 1 {
         let spec = EnsembleInfo {
             members: run_folds.iter().map(|&f| fold_model_dir(f)).collect(),
-            decision: info.decision.clone(),
+            decision: rule,
             weights: None,
         };
         write_json(&out.join(ENSEMBLE_FILE), &spec)?;
@@ -315,6 +298,23 @@ pub fn cross_validate_in_session(
             model: model_doc,
         },
     ))
+}
+
+/// `examples` with synthetic minority rows added to their cached features when the
+/// configuration oversamples (head-only training), else as they are.
+fn oversampled(
+    session: &Session,
+    (examples, cached): (Examples, Option<Precomputed>),
+) -> Result<(Examples, Option<Precomputed>)> {
+    let config = &session.config;
+    match (config.oversample, &cached) {
+        (Some(how), Some(Precomputed::Features(features))) => {
+            let (examples, features) =
+                oversample(features, &examples, &session.data.labels, how, config.seed)?;
+            Ok((examples, Some(Precomputed::Features(features))))
+        }
+        _ => Ok((examples, cached)),
+    }
 }
 
 /// A fold model's folder, relative to the run folder.
@@ -333,25 +333,13 @@ fn save_fold_model(
     fitted: &Fitted,
     train_targets: &[usize],
 ) -> Result<()> {
-    let config = &session.config;
-    let labels = &session.data.labels;
-    let info = ClassifierInfo {
-        labels: labels.labels().to_vec(),
-        pooling: config.pooling,
-        max_len: config.max_len,
-        head_hidden: config.head_hidden,
-        text_col: config.text_col.clone(),
-        label_col: config.label_col.clone(),
-        class_counts: class_counts(train_targets, labels.len()),
-        decision: None,
-    };
-    save_classifier(
+    let counts = class_counts(train_targets, session.data.labels.len());
+    save_model(
+        session,
         &out.join(fold_model_dir(f)),
-        &session.folder,
-        &session.tokenizer,
-        &fitted.params.tensors(),
-        &info,
-        config.dropout,
+        &fitted.params,
+        &counts,
+        None,
     )
 }
 
@@ -362,12 +350,8 @@ fn scored(
     labels: &crate::data::LabelMap,
 ) -> Result<Scored> {
     let metrics = metrics::compute(targets, &predict_all(&proba, None), Some(&proba), labels)?;
-    let loss = targets
-        .iter()
-        .zip(&proba)
-        .map(|(&t, p)| -p[t].max(f64::MIN_POSITIVE).ln())
-        .sum::<f64>()
-        / targets.len().max(1) as f64;
+    // The metric suite computes the log-loss from the probabilities already.
+    let loss = metrics.get("log_loss").unwrap_or(f64::NAN);
     Ok(Scored {
         loss,
         metrics,

@@ -10,6 +10,7 @@ use std::time::Instant;
 use candle_core::Tensor;
 use serde_json::{json, Map, Value};
 
+use crate::decision::DecisionRule;
 use crate::diagnose::weights::weight_report;
 use crate::diagnose::{diagnose_run, Diagnosis};
 use crate::error::{Error, Result};
@@ -55,13 +56,14 @@ pub(crate) struct RunOutcome<'a> {
 }
 
 /// Writes everything a run folder holds after training, from `outcome`, and returns what
-/// the run reports (its verdicts included).
+/// the run reports (its verdicts included) and the decision rule chosen on the held-out
+/// rows.
 pub(crate) fn write_run(
     session: &Session,
     out: &Path,
     outcome: &RunOutcome<'_>,
     observer: &dyn Observer,
-) -> Result<RunResult> {
+) -> Result<(RunResult, Option<DecisionRule>)> {
     let final_start = Instant::now();
     let config = &session.config;
     let data = &session.data;
@@ -127,23 +129,13 @@ pub(crate) fn write_run(
     )?;
     write_json(&out.join(WEIGHTS_FILE), &weights)?;
 
-    let info = ClassifierInfo {
-        labels: data.labels.labels().to_vec(),
-        pooling: config.pooling,
-        max_len: config.max_len,
-        head_hidden: config.head_hidden,
-        text_col: config.text_col.clone(),
-        label_col: config.label_col.clone(),
-        class_counts: counts.clone(),
-        decision: decided.decision.as_ref().map(|d| d.rule.clone()),
-    };
-    save_classifier(
+    let rule = decided.decision.as_ref().map(|d| d.rule.clone());
+    save_model(
+        session,
         &out.join(MODEL_DIR),
-        &session.folder,
-        &session.tokenizer,
-        &outcome.params.tensors(),
-        &info,
-        config.dropout,
+        outcome.params,
+        &counts,
+        rule.clone(),
     )?;
     let result = RunResult {
         out: out.to_path_buf(),
@@ -165,10 +157,43 @@ pub(crate) fn write_run(
         observer.message(flag);
     }
     crate::report::write_report(out)?;
-    Ok(RunResult {
-        diagnosis,
-        ..result
-    })
+    Ok((
+        RunResult {
+            diagnosis,
+            ..result
+        },
+        rule,
+    ))
+}
+
+/// Saves `params` as the session's classifier in the model folder `dir`, with the training
+/// rows' class `counts` and the decision `rule`.
+pub(crate) fn save_model(
+    session: &Session,
+    dir: &Path,
+    params: &Params,
+    counts: &[usize],
+    rule: Option<DecisionRule>,
+) -> Result<()> {
+    let config = &session.config;
+    let info = ClassifierInfo {
+        labels: session.data.labels.labels().to_vec(),
+        pooling: config.pooling,
+        max_len: config.max_len,
+        head_hidden: config.head_hidden,
+        text_col: config.text_col.clone(),
+        label_col: config.label_col.clone(),
+        class_counts: counts.to_vec(),
+        decision: rule,
+    };
+    save_classifier(
+        dir,
+        &session.folder,
+        &session.tokenizer,
+        &params.tensors(),
+        &info,
+        config.dropout,
+    )
 }
 
 fn write_metrics(

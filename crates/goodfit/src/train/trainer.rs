@@ -150,7 +150,7 @@ pub fn train_in_session(
         Some((&out, resume)),
         observer,
     )?;
-    write_run(
+    let (result, _) = write_run(
         session,
         &out,
         &RunOutcome {
@@ -168,7 +168,8 @@ pub fn train_in_session(
             section: None,
         },
         observer,
-    )
+    )?;
+    Ok(result)
 }
 
 /// What every fit of one configuration shares: the model folder, the tokenizer, the data and,

@@ -62,6 +62,9 @@ enum Command {
     Diagnose(commands::diagnose::DiagnoseArgs),
     /// Train on growing fractions of the training set: would more data help?
     LearningCurve(Box<commands::learning_curve::LearningCurveArgs>),
+    /// Learning-rate range test: sweep the learning rate over one short run, plot the loss
+    /// and suggest a rate (fastai's valley rule).
+    LrFind(Box<commands::lr_find::LrFindArgs>),
     /// Time training steps and inference batches on fixed shapes; print throughput and memory.
     Bench(commands::bench::BenchArgs),
     /// Over- or under-sample a numeric feature table against class imbalance (SMOTE and
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Decide(args) => commands::decide::run(&args),
         Command::Diagnose(args) => commands::diagnose::run(&args),
         Command::LearningCurve(args) => commands::learning_curve::run(&args),
+        Command::LrFind(args) => commands::lr_find::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Resample(args) => commands::resample::run(&args),
     };

@@ -318,6 +318,43 @@ fn learning_curve_writes_its_table_json_and_chart() {
 }
 
 #[test]
+fn lr_find_writes_its_curve_and_chart_and_prints_flags_to_try() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train) = setup(dir.path());
+    let out = dir.path().join("lr");
+    let common = [
+        "lr-find",
+        "--model",
+        model.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+        "--val",
+        train.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--train-layers",
+        "1",
+        "--batch-size",
+        "4",
+        "--quiet",
+    ];
+    let output = ok(&[&common[..], &["--steps", "30", "--end-lr", "1"]].concat());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("suggested"), "{stdout}");
+    let found: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("lr_find.json")).unwrap()).unwrap();
+    assert_eq!(found["swept"], "lr");
+    assert_eq!(found["points"].as_array().unwrap().len(), 30);
+    assert!(std::fs::read_to_string(out.join("lr_find.svg"))
+        .unwrap()
+        .contains("<svg"));
+
+    let output = goodfit(&[&common[..], &["--steps", "3"]].concat());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--steps"));
+}
+
+#[test]
 fn a_tuned_decision_rule_is_used_by_eval_and_predict_unless_told_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     let (model, train) = setup(dir.path());

@@ -3,7 +3,7 @@
 //! uninterrupted run.
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::Device;
 use goodfit::auto::{read_trials, run_auto, AutoConfig};
@@ -16,63 +16,8 @@ use goodfit::train::{train, Observer, Silent, TrainConfig};
 use goodfit::Error;
 use serde_json::Value;
 
-const POSITIVE: [&str; 8] = [
-    "great tea",
-    "lovely cake !",
-    "good fresh bread",
-    "tasty soup , buy again",
-    "love this coffee",
-    "very good tea",
-    "the cake was great",
-    "fresh and tasty",
-];
-const NEGATIVE: [&str; 8] = [
-    "awful tea",
-    "stale bread",
-    "bland soup , never again",
-    "terrible coffee",
-    "hate this cake",
-    "not good",
-    "the bread was bad",
-    "bad and bland",
-];
-
-/// A model folder and a 16-row training file (8 per class), plus a validation file.
-fn setup(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let model = dir.join("tiny");
-    write_tiny_bert(&model, 1).unwrap();
-    let mut train = String::from("text,label\n");
-    for (p, n) in POSITIVE.iter().zip(NEGATIVE) {
-        train += &format!("\"{p}\",pos\n\"{n}\",neg\n");
-    }
-    let train_path = dir.join("train.csv");
-    std::fs::write(&train_path, train).unwrap();
-    let val_path = dir.join("val.csv");
-    std::fs::write(
-        &val_path,
-        "text,label\ngreat coffee,pos\nawful cake,neg\ntasty tea,pos\nstale soup,neg\n",
-    )
-    .unwrap();
-    (model, train_path, val_path)
-}
-
-fn config(model: &Path, train: &Path, val: &Path, out: &Path) -> TrainConfig {
-    TrainConfig {
-        model: model.to_string_lossy().into_owned(),
-        train: train.to_path_buf(),
-        val: Some(val.to_path_buf()),
-        out: out.to_path_buf(),
-        epochs: 4,
-        batch_size: 4,
-        lr: 1e-3,
-        head_lr: 1e-2,
-        train_layers: TrainLayers::All,
-        warmup: "0".parse().unwrap(),
-        patience: 0,
-        quiet: true,
-        ..TrainConfig::default()
-    }
-}
+mod common;
+use common::{config, setup};
 
 /// History records without the wall-clock field.
 fn history(out: &Path) -> Vec<Value> {

@@ -6,6 +6,7 @@ pub mod diagnose;
 pub mod evaluate;
 pub mod inspect;
 pub mod learning_curve;
+pub mod lr_find;
 pub mod predict;
 pub mod resample;
 pub mod train;

@@ -145,6 +145,30 @@ pub struct TrainArgs {
     #[arg(long, value_name = "TAU")]
     #[serde(skip_serializing_if = "Option::is_none")]
     logit_adjust: Option<f64>,
+    /// Start the head from a head-only run's head: its `model` folder (same model, labels,
+    /// pooling and head), then fine-tune (LP-FT).
+    #[arg(long, value_name = "MODEL_DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    init_head: Option<PathBuf>,
+    /// Layer-wise learning-rate decay: each encoder layer trains at this factor times the
+    /// rate of the layer above, the top one at --lr; 1 is off [default: 1].
+    #[arg(long, value_name = "FACTOR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer_lr_decay: Option<f64>,
+    /// Re-initialise the top N encoder layers (among those that train) [default: 0].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reinit_layers: Option<usize>,
+    /// Keep the average of the last N epochs' weights (SWA) instead of the best epoch's;
+    /// 0 is off [default: 0].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swa_epochs: Option<usize>,
+    /// R-Drop: run each batch twice and add ALPHA times the symmetric KL divergence of the
+    /// two predictions to the loss; 0 is off [default: 0].
+    #[arg(long, value_name = "ALPHA")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rdrop: Option<f64>,
     /// Epochs without improvement before stopping; 0 never stops [default: 2].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]

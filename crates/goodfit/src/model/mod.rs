@@ -26,5 +26,5 @@ pub use dropout::Mode;
 pub use folder::{resolve_model, ModelFolder};
 pub use params::{Init, Params};
 pub use pooling::Pooling;
-pub use save::{save_classifier, ClassifierInfo, SavedClassifier};
+pub use save::{save_classifier, ClassifierInfo, SavedClassifier, INFO_FILE};
 pub use tokenizer::{encode_texts, load_tokenizer};

@@ -72,6 +72,36 @@ impl Params {
         }
     }
 
+    /// Uses `tensor` as the checkpoint's weight `name`, replacing what the checkpoint had: a
+    /// head trained earlier on the same encoder starts the fine-tune (LP-FT).
+    pub fn set_pretrained(&mut self, name: String, tensor: Tensor) {
+        self.pretrained.insert(name, tensor);
+    }
+
+    /// Removes and returns the checkpoint's weights whose names `keep` accepts, by name.
+    pub fn take_pretrained(&mut self, keep: impl Fn(&str) -> bool) -> Vec<(String, Tensor)> {
+        let names: Vec<String> = self
+            .pretrained
+            .keys()
+            .filter(|n| keep(n))
+            .cloned()
+            .collect();
+        let mut taken: Vec<(String, Tensor)> = names
+            .into_iter()
+            .filter_map(|n| self.pretrained.remove(&n).map(|t| (n, t)))
+            .collect();
+        taken.sort_by(|a, b| a.0.cmp(&b.0));
+        taken
+    }
+
+    /// Drops the checkpoint's weights whose names start with `prefix`, so they are
+    /// initialised afresh (re-initialising the top layers); returns how many were dropped.
+    pub fn forget_pretrained(&mut self, prefix: &str) -> usize {
+        let before = self.pretrained.len();
+        self.pretrained.retain(|name, _| !name.starts_with(prefix));
+        before - self.pretrained.len()
+    }
+
     /// Whether the checkpoint has a weight of this name.
     pub fn has_pretrained(&self, name: &str) -> bool {
         self.pretrained.contains_key(name)

@@ -195,7 +195,7 @@ fn numeric_class(i: usize, numeric_from: usize) -> &'static str {
 
 /// The main settings of the run as a table, and every setting behind a disclosure.
 pub fn settings(run: &Run) -> String {
-    const GROUPS: [(&str, &[&str]); 4] = [
+    const GROUPS: [(&str, &[&str]); 5] = [
         (
             "model and data",
             &[
@@ -227,6 +227,16 @@ pub fn settings(run: &Run) -> String {
         (
             "regularisation",
             &["weight_decay", "l1", "dropout", "label_smoothing"],
+        ),
+        (
+            "few-sample recipes",
+            &[
+                "init_head",
+                "layer_lr_decay",
+                "reinit_layers",
+                "swa_epochs",
+                "rdrop",
+            ],
         ),
         ("early stopping", &["patience", "min_delta", "monitor"]),
     ];

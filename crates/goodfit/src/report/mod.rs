@@ -25,6 +25,7 @@ mod decision;
 mod format;
 mod html;
 mod learning;
+mod lr_find;
 mod probability;
 mod results;
 mod run;
@@ -36,6 +37,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Result;
 use html::Section;
 pub use learning::learning_curve_svg;
+pub use lr_find::lr_find_svg;
 
 /// The report's file name inside the run folder.
 pub const REPORT_FILE: &str = "report.html";

@@ -17,7 +17,7 @@ use crate::model::{
 use super::config::TrainConfig;
 use super::loss::{classification_loss, LossSpec};
 use super::optimizer::{clip_coefficient, grad_norm, AdamW, AdamWConfig};
-use super::trainer::param_groups;
+use super::param_groups::param_groups;
 
 /// The shapes and settings to measure.
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
 //! A checkpoint after every epoch, so `--resume` continues exactly where a run stopped.
 //!
 //! One safetensors file holds the trainable weights (`param.*`), the best epoch's weights
-//! (`best.*`) and the optimizer's moments (`optim.*`); its metadata holds the loop's state
+//! (`best.*`), the running average of `--swa-epochs` (`swa.*`) and the optimizer's moments
+//! (`optim.*`); its metadata holds the loop's state
 //! as JSON. It is written to a temporary file and renamed, so a crash mid-write leaves the
 //! previous checkpoint intact.
 
@@ -35,6 +36,9 @@ pub struct LoopState {
     pub history: Vec<Map<String, Value>>,
     /// Training seconds so far.
     pub seconds: f64,
+    /// Epochs in the running weight average (`--swa-epochs`).
+    #[serde(default)]
+    pub swa_count: usize,
 }
 
 /// Everything a checkpoint holds.
@@ -45,6 +49,8 @@ pub struct Checkpoint {
     pub params: HashMap<String, Tensor>,
     /// Trainable weights of the best epoch.
     pub best: HashMap<String, Tensor>,
+    /// The running average of the last epochs' weights (empty without `--swa-epochs`).
+    pub averaged: HashMap<String, Tensor>,
     /// The optimizer state ([`AdamW::state`](super::optimizer::AdamW::state)).
     pub optimizer: HashMap<String, Tensor>,
 }
@@ -55,11 +61,13 @@ pub fn save(
     state: &LoopState,
     params: &BTreeMap<String, Tensor>,
     best: &BTreeMap<String, Tensor>,
+    averaged: &BTreeMap<String, Tensor>,
     optimizer: &HashMap<String, Tensor>,
 ) -> Result<()> {
     let mut tensors: Vec<(String, &Tensor)> = Vec::new();
     tensors.extend(params.iter().map(|(n, t)| (format!("param.{n}"), t)));
     tensors.extend(best.iter().map(|(n, t)| (format!("best.{n}"), t)));
+    tensors.extend(averaged.iter().map(|(n, t)| (format!("swa.{n}"), t)));
     tensors.extend(optimizer.iter().map(|(n, t)| (format!("optim.{n}"), t)));
     let json = serde_json::to_string(state)
         .map_err(|e| Error::Invalid(format!("cannot encode the loop state: {e}")))?;
@@ -97,6 +105,7 @@ pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
         state,
         params: HashMap::new(),
         best: HashMap::new(),
+        averaged: HashMap::new(),
         optimizer: HashMap::new(),
     };
     for (name, tensor) in tensors {
@@ -104,6 +113,8 @@ pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
             checkpoint.params.insert(n.to_string(), tensor);
         } else if let Some(n) = name.strip_prefix("best.") {
             checkpoint.best.insert(n.to_string(), tensor);
+        } else if let Some(n) = name.strip_prefix("swa.") {
+            checkpoint.averaged.insert(n.to_string(), tensor);
         } else if let Some(n) = name.strip_prefix("optim.") {
             checkpoint.optimizer.insert(n.to_string(), tensor);
         }

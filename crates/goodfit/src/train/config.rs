@@ -90,6 +90,22 @@ pub struct TrainConfig {
     pub tune_threshold: Option<Objective>,
     /// Post-hoc logit adjustment: predict `argmax(log p − τ · log prior)` with this τ.
     pub logit_adjust: Option<f64>,
+    /// Start the head from this saved classifier's head (a `model` folder of a head-only
+    /// run on the same model, labels and pooling): linear probing, then fine-tuning (LP-FT,
+    /// Kumar et al. 2022), so the pretrained features are not distorted by a random head.
+    pub init_head: Option<PathBuf>,
+    /// Layer-wise learning-rate decay (Sun et al. 2019): each encoder layer trains at this
+    /// factor times the rate of the layer above it, the top layer at `lr` (1: no decay).
+    pub layer_lr_decay: f64,
+    /// Re-initialise the top N encoder layers before fine-tuning (Zhang et al. 2021); they
+    /// must be among the layers that train.
+    pub reinit_layers: usize,
+    /// Keep the average of the last N epochs' weights instead of the best epoch's
+    /// (stochastic weight averaging, Izmailov et al. 2018; 0: off).
+    pub swa_epochs: usize,
+    /// R-Drop's α (Liang et al. 2021): each batch runs twice with different dropout and the
+    /// loss adds α times the symmetric KL divergence of the two predictions (0: off).
+    pub rdrop: f64,
     /// Epochs without improvement before stopping (0: never stop early).
     pub patience: usize,
     /// The smallest change that counts as an improvement.
@@ -145,6 +161,11 @@ impl Default for TrainConfig {
             grad_clip: 1.0,
             grad_accum: 1,
             label_smoothing: 0.0,
+            init_head: None,
+            layer_lr_decay: 1.0,
+            reinit_layers: 0,
+            swa_epochs: 0,
+            rdrop: 0.0,
             class_weight: ClassWeight::None,
             loss: LossKind::CrossEntropy,
             focal_gamma: 2.0,
@@ -258,6 +279,37 @@ impl TrainConfig {
             return bad("--head-hidden must be at least 1".into());
         }
         monitor_direction(&self.monitor)?;
+        if !(self.layer_lr_decay.is_finite()
+            && self.layer_lr_decay > 0.0
+            && self.layer_lr_decay <= 1.0)
+        {
+            return bad(format!(
+                "--layer-lr-decay must be in (0, 1], not {}",
+                self.layer_lr_decay
+            ));
+        }
+        if !(self.rdrop.is_finite() && self.rdrop >= 0.0) {
+            return bad(format!(
+                "--rdrop must be zero or positive, not {}",
+                self.rdrop
+            ));
+        }
+        if self.swa_epochs > self.epochs {
+            return bad(format!(
+                "--swa-epochs {} averages more epochs than the {} that run (--epochs)",
+                self.swa_epochs, self.epochs
+            ));
+        }
+        if self.reinit_layers > 0 {
+            if let TrainLayers::Top(k) = self.train_layers {
+                if self.reinit_layers > k {
+                    return bad(format!(
+                        "--reinit-layers {} re-initialises layers that would not train: --train-layers is {k}",
+                        self.reinit_layers
+                    ));
+                }
+            }
+        }
         if let Some(tau) = self.logit_adjust {
             if !(tau.is_finite() && tau >= 0.0) {
                 return bad(format!(

@@ -4,6 +4,9 @@ use candle_core::{Tensor, D};
 
 use crate::error::Result;
 
+use super::config::TrainConfig;
+use super::imbalance::{class_prior, ClassWeight, LossKind};
+
 /// Everything that shapes the classification loss.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LossSpec {
@@ -33,6 +36,24 @@ pub fn cross_entropy(logits: &Tensor, targets: &[usize], smoothing: f64) -> Resu
 
 /// The loss of `logits` `[batch, classes]` against class indices under `spec`.
 ///
+impl LossSpec {
+    /// The training objective `config` asks for, on training data with these class counts.
+    pub fn of(config: &TrainConfig, counts: &[usize]) -> LossSpec {
+        LossSpec {
+            smoothing: config.label_smoothing,
+            class_weights: (config.class_weight != ClassWeight::None)
+                .then(|| config.class_weight.weights(counts)),
+            focal_gamma: (config.loss == LossKind::Focal).then_some(config.focal_gamma),
+            logit_offsets: (config.loss == LossKind::LogitAdjusted).then(|| {
+                class_prior(counts)
+                    .iter()
+                    .map(|p| config.logit_tau * p.ln())
+                    .collect()
+            }),
+        }
+    }
+}
+
 /// Per example: the (smoothed) cross-entropy of the (offset) logits, times `(1 − p_t)^γ` for
 /// focal loss. Averaged over the batch, or with class weights `w` as
 /// `Σ w_(y_i) ℓ_i / Σ w_(y_i)` — torch's `CrossEntropyLoss(weight=w)` when γ is unset.
@@ -96,11 +117,39 @@ pub fn l1_penalty<'a>(
     })
 }
 
+/// R-Drop's consistency term (Liang et al. 2021): the symmetric KL divergence
+/// `(KL(p‖q) + KL(q‖p)) / 2` between the class distributions of two forward passes of the
+/// same batch (different dropout), averaged over the batch. The reference code sums
+/// `F.kl_div(F.log_softmax(p), F.softmax(q))` both ways and halves it; the batch mean
+/// here keeps α independent of the batch size, as `reduction="batchmean"` does.
+pub fn symmetric_kl(p_logits: &Tensor, q_logits: &Tensor) -> Result<Tensor> {
+    let batch = p_logits.dims2()?.0;
+    let log_p = candle_nn::ops::log_softmax(p_logits, D::Minus1)?;
+    let log_q = candle_nn::ops::log_softmax(q_logits, D::Minus1)?;
+    let diff = (&log_p - &log_q)?;
+    // p·(log p − log q) + q·(log q − log p) = (p − q)·(log p − log q)
+    let both = (log_p.exp()? - log_q.exp()?)?.mul(&diff)?;
+    Ok((both.sum_all()? * (0.5 / batch.max(1) as f64))?)
+}
+
 #[cfg(test)]
 mod tests {
     use candle_core::{Device, Var};
 
     use super::*;
+
+    #[test]
+    fn symmetric_kl_matches_the_r_drop_definition() {
+        // (F.kl_div(log_softmax(q), softmax(p), reduction="batchmean")
+        //  + F.kl_div(log_softmax(p), softmax(q), reduction="batchmean")) / 2
+        // for these logits is 0.1591540443 (computed in float64).
+        let p = Tensor::new(&[[1.0f32, 2.0, 0.5], [0.0, -1.0, 3.0]], &Device::Cpu).unwrap();
+        let q = Tensor::new(&[[0.5f32, 2.5, 0.0], [1.0, -1.0, 2.0]], &Device::Cpu).unwrap();
+        let kl = symmetric_kl(&p, &q).unwrap().to_scalar::<f32>().unwrap();
+        assert!((kl - 0.159_154_04).abs() < 1e-6, "{kl}");
+        let same = symmetric_kl(&p, &p).unwrap().to_scalar::<f32>().unwrap();
+        assert!(same.abs() < 1e-7);
+    }
 
     #[test]
     fn matches_torch_cross_entropy_with_label_smoothing() {

@@ -14,14 +14,17 @@ pub mod frozen;
 pub mod imbalance;
 pub mod learning_curve;
 pub mod loss;
+pub mod lr_find;
 pub mod observer;
 pub mod optimizer;
 pub mod oversample;
 pub mod padding;
+pub mod param_groups;
 pub mod predictor;
 mod run_writer;
 pub mod schedule;
 pub mod trainer;
+pub mod warm_start;
 
 pub use config::TrainConfig;
 pub use observer::{Observer, Silent};

@@ -28,13 +28,12 @@ use super::data::{fixed_sample, prepare, Examples, Prepared};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::{predict_logits, score, Scored};
 use super::frozen::{forward_rows, FrozenCache, Precomputed};
-use super::imbalance::{class_counts, class_prior, ClassWeight, LossKind, Sampler};
-use super::loss::{classification_loss, l1_penalty, LossSpec};
+use super::imbalance::{class_counts, ClassWeight, LossKind, Sampler};
+use super::loss::{classification_loss, l1_penalty, symmetric_kl, LossSpec};
 use super::observer::Observer;
-use super::optimizer::{
-    clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig, ParamGroup,
-};
+use super::optimizer::{clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig};
 use super::oversample::{describe as describe_oversampling, oversample};
+use super::param_groups::param_groups;
 use super::run_writer::{write_run, RunOutcome};
 use super::schedule::LrSchedule;
 
@@ -281,17 +280,24 @@ impl Session {
     }
 
     /// The padding token's id.
-    fn pad_id(&self) -> u32 {
+    pub(crate) fn pad_id(&self) -> u32 {
         self.folder.config.pad_token_id as u32
     }
 
     /// A fresh classifier: pretrained encoder, new head (seeded).
-    fn build(&self) -> Result<(Classifier, Params)> {
+    pub(crate) fn build(&self) -> Result<(Classifier, Params)> {
         let mut params = Params::load(
             &self.folder.weights,
             self.folder.architecture.weight_prefix(),
             &self.device,
             self.config.seed,
+        )?;
+        super::warm_start::apply(
+            &mut params,
+            &self.config,
+            &self.data.labels,
+            self.folder.config.num_hidden_layers,
+            &self.device,
         )?;
         let spec = ClassifierSpec {
             pooling: self.config.pooling,
@@ -371,19 +377,7 @@ pub fn fit(
         .map(|(_, v)| v.as_tensor().clone())
         .collect();
 
-    let counts = class_counts(&train.targets, data.labels.len());
-    let loss_spec = LossSpec {
-        smoothing: config.label_smoothing,
-        class_weights: (config.class_weight != ClassWeight::None)
-            .then(|| config.class_weight.weights(&counts)),
-        focal_gamma: (config.loss == LossKind::Focal).then_some(config.focal_gamma),
-        logit_offsets: (config.loss == LossKind::LogitAdjusted).then(|| {
-            class_prior(&counts)
-                .iter()
-                .map(|p| config.logit_tau * p.ln())
-                .collect()
-        }),
-    };
+    let loss_spec = LossSpec::of(config, &class_counts(&train.targets, data.labels.len()));
     let batches_per_epoch = train.len().div_ceil(config.batch_size);
     let steps_per_epoch = batches_per_epoch.div_ceil(config.grad_accum);
     let schedule = LrSchedule::new(
@@ -404,12 +398,14 @@ pub fn fit(
         stopped_early: false,
         history: Vec::new(),
         seconds: 0.0,
+        swa_count: 0,
     };
     let mut best: BTreeMap<String, Tensor> = snapshot(&vars)?;
     // θ₀ for weight drift: the pretrained (and freshly initialised) weights, taken before a
     // resumed run loads its checkpoint.
     let mut start_weights = params.tensors();
     start_weights.extend(best.iter().map(|(n, t)| (n.clone(), t.clone())));
+    let mut averaged: BTreeMap<String, Tensor> = BTreeMap::new();
     if let Some((out, true)) = run {
         let saved = checkpoint::load(&out.join(CHECKPOINT_FILE), device)?;
         for (name, var) in &vars {
@@ -421,6 +417,9 @@ pub fn fit(
             var.set(tensor)?;
             if let Some(b) = saved.best.get(name) {
                 best.insert(name.clone(), b.copy()?);
+            }
+            if let Some(a) = saved.averaged.get(name) {
+                averaged.insert(name.clone(), a.copy()?);
             }
         }
         optimizer.load_state(&saved.optimizer)?;
@@ -461,8 +460,28 @@ pub fn fit(
                 pad_id,
                 device,
             )?;
-            let data_loss = classification_loss(&logits, &targets, &loss_spec)?;
-            let mut objective = data_loss.clone();
+            let mut data_loss = classification_loss(&logits, &targets, &loss_spec)?;
+            let mut consistency = None;
+            if config.rdrop > 0.0 {
+                // R-Drop: the same batch again; the dropout masks differ as `mode`'s
+                // generator has moved on.
+                let again = forward_rows(
+                    &classifier,
+                    &train.encoded,
+                    rows,
+                    cached,
+                    &mut mode,
+                    pad_id,
+                    device,
+                )?;
+                let second = classification_loss(&again, &targets, &loss_spec)?;
+                data_loss = ((data_loss + second)? * 0.5)?;
+                consistency = Some((symmetric_kl(&logits, &again)? * config.rdrop)?);
+            }
+            let mut objective = match consistency {
+                Some(term) => (&data_loss + term)?,
+                None => data_loss.clone(),
+            };
             if config.l1 > 0.0 {
                 if let Some(penalty) = l1_penalty(&decayed, config.l1)? {
                     penalty_sum += penalty.to_scalar::<f32>()? as f64;
@@ -545,6 +564,10 @@ pub fn fit(
         } else {
             val_scored.metrics.get(&config.monitor["val_".len()..])
         };
+        if config.swa_epochs > 0 && epoch + config.swa_epochs > config.epochs {
+            state.swa_count += 1;
+            average_into(&mut averaged, &current, state.swa_count)?;
+        }
         match state.early_stopping.update(epoch, monitored) {
             Outcome::Improved => best = current.clone(),
             Outcome::NotImproved => {}
@@ -561,6 +584,7 @@ pub fn fit(
                 &state,
                 &current,
                 &best,
+                &averaged,
                 &optimizer.state()?,
             )?;
             if !observer.keep_going() && state.epochs_done < last_epoch && !state.stopped_early {
@@ -579,8 +603,23 @@ pub fn fit(
         ));
     }
     // Restore the best epoch's weights, as Trainer's load_best_model_at_end does (a refit
-    // for a fixed number of epochs keeps its last ones).
-    if stop_after.is_none() {
+    // for a fixed number of epochs keeps its last ones), or the average of the last epochs'.
+    if state.swa_count > 0 {
+        let last = state.epochs_done;
+        observer.message(&format!(
+            "keeping the average of the weights of epochs {}–{last} (--swa-epochs)",
+            last + 1 - state.swa_count
+        ));
+        for (name, var) in &vars {
+            var.set(&averaged[name])?;
+        }
+    } else if stop_after.is_none() {
+        if config.swa_epochs > 0 {
+            observer.message(&format!(
+                "no weights to average: training stopped before epoch {} (--swa-epochs); keeping the best epoch's",
+                config.epochs + 1 - config.swa_epochs
+            ));
+        }
         for (name, var) in &vars {
             var.set(&best[name])?;
         }
@@ -595,29 +634,21 @@ pub fn fit(
     })
 }
 
-/// Parameter groups as Hugging Face fine-tuning sets them: no weight decay on biases and
-/// LayerNorm weights, and the head (with the pooler) at its own learning rate.
-pub(crate) fn param_groups(vars: &BTreeMap<String, Var>, config: &TrainConfig) -> Vec<ParamGroup> {
-    let mut groups: Vec<ParamGroup> = Vec::new();
-    for (name, var) in vars {
-        let head = name.starts_with("classifier") || name.starts_with("pooler");
-        let decay = hf_weight_decay_applies(name);
-        let group_name = format!(
-            "{}{}",
-            if head { "head" } else { "encoder" },
-            if decay { "" } else { "_no_decay" }
-        );
-        match groups.iter_mut().find(|g| g.name == group_name) {
-            Some(group) => group.params.push((name.clone(), var.clone())),
-            None => groups.push(ParamGroup {
-                name: group_name,
-                params: vec![(name.clone(), var.clone())],
-                lr: if head { config.head_lr } else { config.lr },
-                weight_decay: if decay { config.weight_decay } else { 0.0 },
-            }),
-        }
+/// Folds the `count`-th set of weights `current` into the running mean `averaged` (as
+/// torch's `AveragedModel` does: `avg + (new − avg) / count`).
+fn average_into(
+    averaged: &mut BTreeMap<String, Tensor>,
+    current: &BTreeMap<String, Tensor>,
+    count: usize,
+) -> Result<()> {
+    for (name, tensor) in current {
+        let next = match averaged.get(name) {
+            Some(avg) if count > 1 => (avg + ((tensor - avg)? / count as f64)?)?,
+            _ => tensor.copy()?,
+        };
+        averaged.insert(name.clone(), next);
     }
-    groups
+    Ok(())
 }
 
 /// Copies of the current values of `vars`.

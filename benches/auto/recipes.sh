@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Issue 12's recipe ablation: each few-sample fine-tuning recipe as one `goodfit train`
+# setting, against the same fine-tune without it, on small data, over 3 seeds (the seed
+# moves the validation split, the shuffles, dropout and the head's initial weights).
+#
+#   base     the search's first fine-tune on small data: the top layer, 10 epochs,
+#            balanced class weights
+#   lpft     base, with the head started from a head-only run (LP-FT) and the head's
+#            learning rate the encoder's (1e-4)
+#   lpft-hl  base, with the head started from a head-only run, head learning rate 1e-3
+#   reinit   base, with the top layer re-initialised
+#   swa      base, keeping the average of the last 3 epochs' weights (no early stopping)
+#   rdrop    base, with R-Drop α = 1
+#   top3     the top 3 layers; top3-llrd: with layer-wise learning-rate decay 0.8
+#   lrfind   base at the learning rates `goodfit lr-find` suggests for it (same flags)
+#   head     the head-only run LP-FT starts from (30 epochs, head learning rate 1e-2)
+#
+# Runs whose metrics exist are kept. Prints a table of test macro-F1, mean ± standard
+# error over the seeds (benches/auto/recipes_table.py).
+#
+#   SETS="tail5 ff300" SEEDS="42 43 44" benches/auto/recipes.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-runs/recipes}
+MODEL=${MODEL:-models/all-MiniLM-L6-v2}
+GOODFIT=${GOODFIT:-target/release/goodfit}
+SETS=${SETS:-tail5 ff300}
+SEEDS=${SEEDS:-42 43 44}
+RECIPES=${RECIPES:-base lpft lpft-hl reinit swa rdrop top3 top3-llrd lrfind}
+[ -x "$GOODFIT" ] || cargo build --release --locked
+[ -d "$MODEL" ] || scripts/fetch-model.sh
+mkdir -p "$OUT"
+python3 benches/auto/make_sets.py --only ff300 "$OUT" > /dev/null
+python3 benches/imbalance/make_data.py examples/fine_foods/train.jsonl "$OUT/train_1to20.jsonl" > /dev/null
+
+for data in $SETS; do
+  case $data in
+    tail5) TRAIN=benches/auto/data/tail5_train.jsonl; TEST=benches/auto/data/tail5_test.jsonl ;;
+    ff300) TRAIN=$OUT/ff300_train.jsonl; TEST=examples/fine_foods/test.jsonl ;;
+    1to20) TRAIN=$OUT/train_1to20.jsonl; TEST=examples/fine_foods/test.jsonl ;;
+    fine_foods) TRAIN=examples/fine_foods/train.jsonl; TEST=examples/fine_foods/test.jsonl ;;
+  esac
+  for seed in $SEEDS; do
+    dir=$OUT/$data/$seed
+    mkdir -p "$dir"
+    run() {  # NAME FLAGS...
+      local name=$1; shift
+      [ -f "$dir/$name/metrics.json" ] && return
+      local start=$(date +%s)
+      "$GOODFIT" train --model "$MODEL" --train "$TRAIN" --test "$TEST" --seed "$seed" \
+        --class-weight balanced --quiet --out "$dir/$name" "$@" > "$dir/$name.log" 2>&1
+      echo $(( $(date +%s) - start )) > "$dir/$name.seconds"
+    }
+    base=(--train-layers 1 --epochs 10)
+    run head --train-layers 0 --epochs 30 --head-lr 1e-2 --patience 3
+    for recipe in $RECIPES; do
+      case $recipe in
+        base) run base "${base[@]}" ;;
+        lpft) run lpft "${base[@]}" --init-head "$dir/head/model" --head-lr 1e-4 ;;
+        lpft-hl) run lpft-hl "${base[@]}" --init-head "$dir/head/model" ;;
+        reinit) run reinit "${base[@]}" --reinit-layers 1 ;;
+        swa) run swa "${base[@]}" --swa-epochs 3 --patience 0 ;;
+        rdrop) run rdrop "${base[@]}" --rdrop 1 ;;
+        top3) run top3 --train-layers 3 --epochs 10 ;;
+        top3-llrd) run top3-llrd --train-layers 3 --epochs 10 --layer-lr-decay 0.8 ;;
+        lrfind)
+          [ -f "$dir/lr-find/lr_find.json" ] || "$GOODFIT" lr-find --model "$MODEL" --train "$TRAIN" \
+            --seed "$seed" --class-weight balanced --quiet --out "$dir/lr-find" "${base[@]}" \
+            > "$dir/lr-find.log" 2>&1
+          read -r lr head_lr < <(python3 -c 'import json, sys; f = json.load(open(sys.argv[1]))
+print(f["suggestion"], f["suggested_head_lr"])' "$dir/lr-find/lr_find.json")
+          run lrfind "${base[@]}" --lr "$lr" --head-lr "$head_lr" ;;
+      esac
+    done
+  done
+done
+python3 benches/auto/recipes_table.py "$OUT"

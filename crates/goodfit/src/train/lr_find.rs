@@ -1,0 +1,295 @@
+//! The learning-rate range test (Smith 2017, "Cyclical Learning Rates for Training Neural
+//! Networks", §3.3), as fastai's `Learner.lr_find` runs it: from a fresh classifier, one
+//! optimizer step per batch with the learning rate growing exponentially from `start_lr` to
+//! `end_lr`, recording the loss smoothed as fastai's `AvgSmoothLoss(beta=0.98)` does; the
+//! test stops when the smoothed loss exceeds 4× its lowest (the model diverges) or is not
+//! finite. The suggestion is fastai's default, `valley`: the longest stretch over which
+//! the loss keeps falling, and a point about two thirds of the way down it, computed on the
+//! curve without its first tenth and last five steps (fastai's `lr_find` slices
+//! `[num_it//10:-5]` likewise).
+//!
+//! Both learning rates sweep together, the head's staying `head_lr / lr` times the
+//! encoder's, as the run that follows would use them; with a frozen encoder
+//! (`--train-layers 0`) the sweep is of the head's.
+
+use candle_core::{Tensor, Var};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{Mode, TrainLayers};
+
+use super::batching::epoch_batches;
+use super::frozen::forward_rows;
+use super::imbalance::{class_counts, Sampler};
+use super::loss::{classification_loss, LossSpec};
+use super::observer::Observer;
+use super::optimizer::{clip_coefficient, grad_norm, AdamW, AdamWConfig};
+use super::param_groups::param_groups;
+use super::trainer::Session;
+use super::TrainConfig;
+
+/// The sweep's range and length.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LrFindSettings {
+    /// The first learning rate.
+    pub start_lr: f64,
+    /// The last.
+    pub end_lr: f64,
+    /// Optimizer steps (batches), at most.
+    pub steps: usize,
+}
+
+impl Default for LrFindSettings {
+    /// fastai's defaults: 1e-7 to 10 in 100 steps.
+    fn default() -> Self {
+        LrFindSettings {
+            start_lr: 1e-7,
+            end_lr: 10.0,
+            steps: 100,
+        }
+    }
+}
+
+impl LrFindSettings {
+    /// Refuses a range that cannot sweep.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.start_lr.is_finite() && self.start_lr > 0.0) {
+            return Err(Error::Invalid(format!(
+                "--start-lr must be a positive number, not {}",
+                self.start_lr
+            )));
+        }
+        if !(self.end_lr.is_finite() && self.end_lr > self.start_lr) {
+            return Err(Error::Invalid(format!(
+                "--end-lr must be a number above --start-lr ({}), not {}",
+                self.start_lr, self.end_lr
+            )));
+        }
+        if self.steps < 10 {
+            return Err(Error::Invalid(format!(
+                "--steps must be at least 10 (the curve needs points to suggest from), not {}",
+                self.steps
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// One step of the sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LrPoint {
+    /// The swept learning rate at this step.
+    pub lr: f64,
+    /// The batch's loss.
+    pub loss: f64,
+    /// The smoothed loss.
+    pub smoothed: f64,
+}
+
+/// The result of a range test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LrFind {
+    /// Which setting swept: `lr` (the encoder's; the head's moved with it) or `head_lr`.
+    pub swept: String,
+    /// The head's learning rate over the encoder's, kept through the sweep.
+    pub head_ratio: f64,
+    /// Every step taken.
+    pub points: Vec<LrPoint>,
+    /// Why the sweep ended.
+    pub stopped: String,
+    /// The suggested value of the swept setting, when the curve has a valley.
+    pub suggestion: Option<f64>,
+    /// The head's learning rate that goes with it.
+    pub suggested_head_lr: Option<f64>,
+    /// The suggestion as flags, or why there is none.
+    pub advice: String,
+}
+
+/// Runs the range test on the training split of `session`'s data with its configuration
+/// (layers, loss, batch size, clipping), from a fresh classifier each time.
+pub fn lr_find(
+    session: &Session,
+    settings: LrFindSettings,
+    observer: &dyn Observer,
+) -> Result<LrFind> {
+    settings.validate()?;
+    let config: &TrainConfig = &session.config;
+    let data = &session.data;
+    let head_only = config.train_layers == TrainLayers::Top(0);
+    let (swept, base) = if head_only {
+        ("head_lr", config.head_lr)
+    } else {
+        ("lr", config.lr)
+    };
+    let (classifier, params) = session.build()?;
+    let vars: Vec<Var> = params.vars().values().cloned().collect();
+    let mut optimizer = AdamW::new(param_groups(params.vars(), config), AdamWConfig::default())?;
+    let train = &data.train;
+    let cached = session.cache.as_ref().map(|c| &c.train);
+    let loss_spec = LossSpec::of(config, &class_counts(&train.targets, data.labels.len()));
+    let lengths: Vec<usize> = train.encoded.iter().map(Vec::len).collect();
+    let features = head_only && cached.is_some();
+    let grouping = (config.group_by_length && !features).then_some(lengths.as_slice());
+    let all_rows: Vec<usize> = (0..train.len()).collect();
+
+    let ratio = (settings.end_lr / settings.start_lr).ln();
+    let lr_at =
+        |step: usize| settings.start_lr * (ratio * step as f64 / (settings.steps - 1) as f64).exp();
+    let mut points: Vec<LrPoint> = Vec::with_capacity(settings.steps);
+    let (beta, mut average, mut best) = (0.98f64, 0.0f64, f64::INFINITY);
+    let mut stopped = format!("all {} steps ran", settings.steps);
+    observer.epoch_start(1, 1, settings.steps);
+    let mut epoch = 0;
+    'sweep: loop {
+        epoch += 1;
+        let rows = match config.sampler {
+            Sampler::Random => all_rows.clone(),
+            sampler => sampler.epoch_rows(&train.targets, data.labels.len(), config.seed, epoch)?,
+        };
+        let batches = epoch_batches(&rows, config.batch_size, config.seed, epoch, grouping);
+        let mut mode = Mode::train(ChaCha8Rng::seed_from_u64(
+            config.seed.wrapping_mul(31).wrapping_add(epoch as u64),
+        ));
+        for rows in &batches {
+            let step = points.len();
+            if step == settings.steps {
+                break 'sweep;
+            }
+            let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
+            let logits = forward_rows(
+                &classifier,
+                &train.encoded,
+                rows,
+                cached,
+                &mut mode,
+                session.pad_id(),
+                &session.device,
+            )?;
+            let loss_tensor: Tensor = classification_loss(&logits, &targets, &loss_spec)?;
+            let loss = loss_tensor.to_scalar::<f32>()? as f64;
+            average = beta * average + (1.0 - beta) * loss;
+            let smoothed = average / (1.0 - beta.powi(step as i32 + 1));
+            let lr = lr_at(step);
+            points.push(LrPoint { lr, loss, smoothed });
+            observer.batch_end(loss);
+            if !smoothed.is_finite() {
+                stopped = format!("the loss is not finite at step {}", step + 1);
+                break 'sweep;
+            }
+            best = best.min(smoothed);
+            if smoothed > 4.0 * best {
+                stopped = format!(
+                    "the loss diverged at step {} (over 4× its lowest)",
+                    step + 1
+                );
+                break 'sweep;
+            }
+            let grads = loss_tensor.backward()?;
+            let norm = grad_norm(&grads, vars.iter())?;
+            if !norm.is_finite() {
+                stopped = format!("the gradient is not finite at step {}", step + 1);
+                break 'sweep;
+            }
+            let scale = if config.grad_clip > 0.0 {
+                clip_coefficient(norm, config.grad_clip)?
+            } else {
+                1.0
+            };
+            optimizer.step_with_grad_scale(&grads, lr / base, scale)?;
+        }
+        if batches.is_empty() {
+            return Err(Error::Invalid("no training examples to sweep over".into()));
+        }
+    }
+    let head_ratio = config.head_lr / config.lr;
+    let smoothed: Vec<f64> = points.iter().map(|p| p.smoothed).collect();
+    let skip = settings.steps / 10;
+    let kept = smoothed.len().saturating_sub(5);
+    let suggestion = (kept > skip + 1)
+        .then(|| valley(&smoothed[skip..kept]))
+        .flatten()
+        .map(|i| points[skip + i].lr);
+    let suggested_head_lr = suggestion.map(|lr| if head_only { lr } else { lr * head_ratio });
+    let advice = match (suggestion, suggested_head_lr) {
+        (Some(lr), Some(_)) if head_only => format!("--head-lr {}", two_digits(lr)),
+        (Some(lr), Some(head)) => {
+            format!("--lr {} --head-lr {}", two_digits(lr), two_digits(head))
+        }
+        _ => format!(
+            "no suggestion: {} steps are too few for a curve ({stopped}); widen the range or add --steps",
+            points.len()
+        ),
+    };
+    Ok(LrFind {
+        swept: swept.into(),
+        head_ratio,
+        points,
+        stopped,
+        suggestion,
+        suggested_head_lr,
+        advice,
+    })
+}
+
+/// fastai's `valley`, transcribed: the longest decreasing subsequence of `losses` (the same
+/// O(n²) recurrence, ties broken as it breaks them), and the index a third plus a sixth of
+/// the way along it. Its start is `end − length`, one before the first point (−1 for a run
+/// from the first point, as in the Python), which the arithmetic here keeps. `None` for an
+/// empty curve.
+pub fn valley(losses: &[f64]) -> Option<usize> {
+    let n = losses.len();
+    if n == 0 {
+        return None;
+    }
+    let (mut max_start, mut max_end) = (0i64, 0usize);
+    let mut lds = vec![1usize; n];
+    for i in 1..n {
+        for j in 0..i {
+            if losses[i] < losses[j] && lds[i] < lds[j] + 1 {
+                lds[i] = lds[j] + 1;
+            }
+            if lds[max_end] < lds[i] {
+                max_end = i;
+                max_start = max_end as i64 - lds[max_end] as i64;
+            }
+        }
+    }
+    let sections = (max_end as i64 - max_start) as f64 / 3.0;
+    let index = max_start + sections as i64 + (sections / 2.0) as i64;
+    Some(index.clamp(0, n as i64 - 1) as usize)
+}
+
+/// `x` to 2 significant digits, as a flag a person will type (`1.4e-4`).
+fn two_digits(x: f64) -> String {
+    format!("{x:.1e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valley_matches_fastai() {
+        // fastai.callback.schedule.valley (transcribed into plain Python, as it runs on
+        // lists) gives 2, 3, 0 and 1 for these curves.
+        assert_eq!(
+            valley(&[2.0, 1.9, 1.7, 1.4, 1.0, 0.7, 0.6, 0.9, 3.0]),
+            Some(2)
+        );
+        assert_eq!(
+            valley(&[2.5, 2.6, 1.9, 1.7, 1.4, 1.0, 0.7, 0.6, 0.9, 3.0]),
+            Some(3)
+        );
+        assert_eq!(valley(&[1.0]), Some(0));
+        assert_eq!(valley(&[3.0, 1.0, 2.0, 0.5, 0.4, 5.0]), Some(1));
+        assert_eq!(valley(&[]), None);
+    }
+
+    #[test]
+    fn suggestions_read_as_flags() {
+        assert_eq!(two_digits(0.000_140_000_000_000_000_01), "1.4e-4");
+        assert_eq!(two_digits(3.456e-5), "3.5e-5");
+    }
+}

@@ -8,7 +8,10 @@ use crate::metrics::{self, Metrics};
 use crate::model::{encode_texts, load_tokenizer, Classifier, Mode, SavedClassifier};
 
 use super::batching::eval_batches;
+use super::data::Examples;
 use super::frozen::{forward_rows, Precomputed};
+use super::observer::Observer;
+use super::session::Session;
 
 /// Raw logits of every class for `rows` of `encoded`, in the order of `rows`, from
 /// `precomputed` frozen-part outputs when given (see [`forward_rows`]).
@@ -120,6 +123,67 @@ pub fn score(logits: &[Vec<f64>], targets: &[usize], labels: &LabelMap) -> Resul
         metrics,
         proba,
     })
+}
+
+/// What evaluating needs besides the classifier and the examples.
+pub(crate) struct Scorer<'a> {
+    batch_size: usize,
+    pad_id: u32,
+    device: &'a Device,
+    labels: &'a LabelMap,
+    observer: &'a dyn Observer,
+}
+
+impl<'a> Scorer<'a> {
+    pub(crate) fn new(session: &'a Session, observer: &'a dyn Observer) -> Scorer<'a> {
+        Scorer {
+            batch_size: session.config.eval_batch_size,
+            pad_id: session.pad_id(),
+            device: &session.device,
+            labels: &session.data.labels,
+            observer,
+        }
+    }
+
+    /// Loss, metrics and probabilities of `classifier` on `rows` of `examples` (all of them
+    /// when `None`), from `cached` features when the encoder is frozen.
+    pub(crate) fn score(
+        &self,
+        classifier: &Classifier,
+        examples: &Examples,
+        cached: Option<&Precomputed>,
+        rows: Option<&[usize]>,
+        what: &str,
+    ) -> Result<Scored> {
+        let all: Vec<usize>;
+        let rows = match rows {
+            Some(rows) => rows,
+            None => {
+                all = (0..examples.len()).collect();
+                &all
+            }
+        };
+        let targets: Vec<usize> = rows.iter().map(|&r| examples.targets[r]).collect();
+        let head_only = matches!(cached, Some(Precomputed::Features(_)));
+        if !head_only {
+            self.observer.eval_start(what, rows.len());
+        }
+        let logits = predict_logits(
+            classifier,
+            &examples.encoded,
+            rows,
+            cached,
+            self.batch_size,
+            self.pad_id,
+            self.device,
+            &mut |n| {
+                if !head_only {
+                    self.observer.eval_progress(n)
+                }
+            },
+        )?;
+        score(&logits, &targets, self.labels)
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod param_groups;
 pub mod predictor;
 mod run_writer;
 pub mod schedule;
+pub mod session;
 pub mod trainer;
 pub mod warm_start;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::{Device, Tensor, Var};
+use candle_core::{Tensor, Var};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
@@ -16,17 +16,15 @@ use crate::diagnose::Diagnosis;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
-use crate::model::{
-    load_tokenizer, resolve_model, Classifier, ClassifierSpec, Mode, ModelFolder, Params,
-    TrainLayers,
-};
+use crate::model::{Classifier, Mode, Params};
 
 use super::batching::epoch_batches;
 use super::checkpoint::{self, LoopState};
 use super::config::{monitor_direction, TrainConfig};
-use super::data::{fixed_sample, prepare, Examples, Prepared};
+use super::data::{fixed_sample, Examples, Prepared};
 use super::early_stopping::{EarlyStopping, Outcome};
-use super::evaluate::{predict_logits, score, Scored};
+use super::evaluate::Scored;
+pub(crate) use super::evaluate::Scorer;
 use super::frozen::{forward_rows, FrozenCache, Precomputed};
 use super::imbalance::{class_counts, ClassWeight, LossKind, Sampler};
 use super::loss::{classification_loss, l1_penalty, symmetric_kl, LossSpec};
@@ -36,6 +34,7 @@ use super::oversample::{describe as describe_oversampling, oversample};
 use super::param_groups::param_groups;
 use super::run_writer::{write_run, RunOutcome};
 use super::schedule::LrSchedule;
+pub use super::session::Session;
 
 /// Files of a run folder.
 pub const CONFIG_FILE: &str = "config.toml";
@@ -169,160 +168,6 @@ pub fn train_in_session(
         observer,
     )?;
     Ok(result)
-}
-
-/// What every fit of one configuration shares: the model folder, the tokenizer, the data and,
-/// what the frozen part of the model computes, done once.
-pub struct Session {
-    /// The settings, with `max_len` clamped to the model's positions.
-    pub config: TrainConfig,
-    /// The pretrained model.
-    pub folder: ModelFolder,
-    /// Its tokenizer.
-    pub tokenizer: tokenizers::Tokenizer,
-    /// Tokenised, split data.
-    pub data: Prepared,
-    /// The frozen part's outputs, computed once (see [`FrozenCache`]).
-    pub cache: Option<FrozenCache>,
-    /// The device tensors live on.
-    pub device: Device,
-}
-
-impl Session {
-    /// Loads the model and the data of `config`.
-    pub fn open(config: &TrainConfig, observer: &dyn Observer) -> Result<Session> {
-        let model_dir = resolve_model(&config.model)?;
-        let folder = ModelFolder::open(&model_dir)?;
-        let tokenizer = load_tokenizer(&model_dir)?;
-        let positions = model_positions(&folder);
-        let mut config = config.clone();
-        if config.max_len > positions {
-            observer.message(&format!(
-                "--max-len {} is more than the model's {positions} positions: using {positions}",
-                config.max_len
-            ));
-            config.max_len = positions;
-        }
-        let data = prepare(&config, &tokenizer, observer)?;
-        let mut session = Session {
-            config,
-            folder,
-            tokenizer,
-            data,
-            cache: None,
-            device: Device::Cpu,
-        };
-        let (classifier, _) = session.build()?;
-        let features = session.config.train_layers == TrainLayers::Top(0);
-        let mut cache_states =
-            session.config.cache_frozen && classifier.encoder().frozen_layers() > 0;
-        if cache_states && !features {
-            let tokens: usize = [Some(&session.data.train), Some(&session.data.val)]
-                .into_iter()
-                .chain([session.data.test.as_ref()])
-                .flatten()
-                .flat_map(|e| e.encoded.iter().map(Vec::len))
-                .sum();
-            let bytes = tokens * session.folder.config.hidden_size * 4;
-            if bytes > FROZEN_CACHE_LIMIT {
-                observer.message(&format!(
-                    "not keeping the frozen layers' output: it would take {:.1} GiB (over {} GiB); every epoch runs the whole encoder",
-                    bytes as f64 / (1u64 << 30) as f64,
-                    FROZEN_CACHE_LIMIT >> 30
-                ));
-                cache_states = false;
-            }
-        }
-        if features || cache_states {
-            let what = if features {
-                "frozen encoder, once"
-            } else {
-                "frozen layers, once"
-            };
-            let compute = |examples: &Examples, name: &str| -> Result<Precomputed> {
-                observer.eval_start(&format!("{name} ({what})"), examples.len());
-                Precomputed::compute(
-                    &classifier,
-                    examples,
-                    features,
-                    session.config.eval_batch_size,
-                    session.pad_id(),
-                    &session.device,
-                    observer,
-                )
-            };
-            let cache = FrozenCache {
-                train: compute(&session.data.train, "training")?,
-                val: compute(&session.data.val, "validation")?,
-                test: session
-                    .data
-                    .test
-                    .as_ref()
-                    .map(|t| compute(t, "test"))
-                    .transpose()?,
-            };
-            session.cache = Some(cache);
-        }
-        Ok(session)
-    }
-
-    /// The validation split, as [`fit`] scores it.
-    pub fn heldout(&self) -> Heldout<'_> {
-        Heldout {
-            examples: &self.data.val,
-            cached: self.cache.as_ref().map(|c| &c.val),
-        }
-    }
-
-    /// The longest input the model takes, in tokens.
-    pub fn positions(&self) -> usize {
-        model_positions(&self.folder)
-    }
-
-    /// The padding token's id.
-    pub(crate) fn pad_id(&self) -> u32 {
-        self.folder.config.pad_token_id as u32
-    }
-
-    /// A fresh classifier: pretrained encoder, new head (seeded).
-    pub(crate) fn build(&self) -> Result<(Classifier, Params)> {
-        let mut params = Params::load(
-            &self.folder.weights,
-            self.folder.architecture.weight_prefix(),
-            &self.device,
-            self.config.seed,
-        )?;
-        super::warm_start::apply(
-            &mut params,
-            &self.config,
-            &self.data.labels,
-            self.folder.config.num_hidden_layers,
-            &self.device,
-        )?;
-        let spec = ClassifierSpec {
-            pooling: self.config.pooling,
-            head_hidden: self.config.head_hidden,
-            dropout: self.config.dropout,
-            train_layers: self.config.train_layers,
-            classes: self.data.labels.len(),
-        };
-        let classifier = Classifier::build(
-            &mut params,
-            &self.folder.config,
-            self.folder.architecture,
-            &spec,
-        )?;
-        Ok((classifier, params))
-    }
-}
-
-/// The longest input `folder`'s model takes: its position embeddings less the offset its
-/// architecture starts them at.
-fn model_positions(folder: &ModelFolder) -> usize {
-    folder.config.max_position_embeddings
-        - folder
-            .architecture
-            .position_offset(folder.config.pad_token_id)
 }
 
 /// A finished fit: the classifier with the best epoch's weights restored.
@@ -658,67 +503,6 @@ fn snapshot(vars: &BTreeMap<String, Var>) -> Result<BTreeMap<String, Tensor>> {
         .collect()
 }
 
-/// What evaluating needs besides the classifier and the examples.
-pub(crate) struct Scorer<'a> {
-    batch_size: usize,
-    pad_id: u32,
-    device: &'a Device,
-    labels: &'a LabelMap,
-    observer: &'a dyn Observer,
-}
-
-impl<'a> Scorer<'a> {
-    pub(crate) fn new(session: &'a Session, observer: &'a dyn Observer) -> Scorer<'a> {
-        Scorer {
-            batch_size: session.config.eval_batch_size,
-            pad_id: session.pad_id(),
-            device: &session.device,
-            labels: &session.data.labels,
-            observer,
-        }
-    }
-
-    /// Loss, metrics and probabilities of `classifier` on `rows` of `examples` (all of them
-    /// when `None`), from `cached` features when the encoder is frozen.
-    pub(crate) fn score(
-        &self,
-        classifier: &Classifier,
-        examples: &Examples,
-        cached: Option<&Precomputed>,
-        rows: Option<&[usize]>,
-        what: &str,
-    ) -> Result<Scored> {
-        let all: Vec<usize>;
-        let rows = match rows {
-            Some(rows) => rows,
-            None => {
-                all = (0..examples.len()).collect();
-                &all
-            }
-        };
-        let targets: Vec<usize> = rows.iter().map(|&r| examples.targets[r]).collect();
-        let head_only = matches!(cached, Some(Precomputed::Features(_)));
-        if !head_only {
-            self.observer.eval_start(what, rows.len());
-        }
-        let logits = predict_logits(
-            classifier,
-            &examples.encoded,
-            rows,
-            cached,
-            self.batch_size,
-            self.pad_id,
-            self.device,
-            &mut |n| {
-                if !head_only {
-                    self.observer.eval_progress(n)
-                }
-            },
-        )?;
-        score(&logits, &targets, self.labels)
-    }
-}
-
 /// Adds every scalar metric as `<prefix>_<name>` (undefined ones as null).
 fn insert_metrics(record: &mut Map<String, Value>, prefix: &str, metrics: &Metrics) {
     for name in SCALAR_METRICS {
@@ -819,10 +603,6 @@ fn warn_unremedied_imbalance(config: &TrainConfig, data: &Prepared, observer: &d
         ));
     }
 }
-
-/// The most memory the frozen layers' cached output may take (4 GiB); above it the cache
-/// is skipped with a message.
-const FROZEN_CACHE_LIMIT: usize = 4 << 30;
 
 /// An imbalance ratio above this, with no remedy set, draws a warning.
 pub const IMBALANCE_WARNING: f64 = 3.0;

@@ -1,0 +1,174 @@
+//! A training session: the model folder, its tokenizer, the prepared data and what the
+//! frozen part of the model computes, loaded once and shared by every fit of a
+//! configuration (one run, the folds of cross-validation, the trials of a search).
+
+use candle_core::Device;
+
+use crate::error::Result;
+use crate::model::{
+    load_tokenizer, resolve_model, Classifier, ClassifierSpec, ModelFolder, Params, TrainLayers,
+};
+
+use super::config::TrainConfig;
+use super::data::{prepare, Examples, Prepared};
+use super::frozen::{FrozenCache, Precomputed};
+use super::observer::Observer;
+use super::trainer::Heldout;
+
+/// What every fit of one configuration shares: the model folder, the tokenizer, the data and,
+/// what the frozen part of the model computes, done once.
+pub struct Session {
+    /// The settings, with `max_len` clamped to the model's positions.
+    pub config: TrainConfig,
+    /// The pretrained model.
+    pub folder: ModelFolder,
+    /// Its tokenizer.
+    pub tokenizer: tokenizers::Tokenizer,
+    /// Tokenised, split data.
+    pub data: Prepared,
+    /// The frozen part's outputs, computed once (see [`FrozenCache`]).
+    pub cache: Option<FrozenCache>,
+    /// The device tensors live on.
+    pub device: Device,
+}
+
+impl Session {
+    /// Loads the model and the data of `config`.
+    pub fn open(config: &TrainConfig, observer: &dyn Observer) -> Result<Session> {
+        let model_dir = resolve_model(&config.model)?;
+        let folder = ModelFolder::open(&model_dir)?;
+        let tokenizer = load_tokenizer(&model_dir)?;
+        let positions = model_positions(&folder);
+        let mut config = config.clone();
+        if config.max_len > positions {
+            observer.message(&format!(
+                "--max-len {} is more than the model's {positions} positions: using {positions}",
+                config.max_len
+            ));
+            config.max_len = positions;
+        }
+        let data = prepare(&config, &tokenizer, observer)?;
+        let mut session = Session {
+            config,
+            folder,
+            tokenizer,
+            data,
+            cache: None,
+            device: Device::Cpu,
+        };
+        let (classifier, _) = session.build()?;
+        let features = session.config.train_layers == TrainLayers::Top(0);
+        let mut cache_states =
+            session.config.cache_frozen && classifier.encoder().frozen_layers() > 0;
+        if cache_states && !features {
+            let tokens: usize = [Some(&session.data.train), Some(&session.data.val)]
+                .into_iter()
+                .chain([session.data.test.as_ref()])
+                .flatten()
+                .flat_map(|e| e.encoded.iter().map(Vec::len))
+                .sum();
+            let bytes = tokens * session.folder.config.hidden_size * 4;
+            if bytes > FROZEN_CACHE_LIMIT {
+                observer.message(&format!(
+                    "not keeping the frozen layers' output: it would take {:.1} GiB (over {} GiB); every epoch runs the whole encoder",
+                    bytes as f64 / (1u64 << 30) as f64,
+                    FROZEN_CACHE_LIMIT >> 30
+                ));
+                cache_states = false;
+            }
+        }
+        if features || cache_states {
+            let what = if features {
+                "frozen encoder, once"
+            } else {
+                "frozen layers, once"
+            };
+            let compute = |examples: &Examples, name: &str| -> Result<Precomputed> {
+                observer.eval_start(&format!("{name} ({what})"), examples.len());
+                Precomputed::compute(
+                    &classifier,
+                    examples,
+                    features,
+                    session.config.eval_batch_size,
+                    session.pad_id(),
+                    &session.device,
+                    observer,
+                )
+            };
+            let cache = FrozenCache {
+                train: compute(&session.data.train, "training")?,
+                val: compute(&session.data.val, "validation")?,
+                test: session
+                    .data
+                    .test
+                    .as_ref()
+                    .map(|t| compute(t, "test"))
+                    .transpose()?,
+            };
+            session.cache = Some(cache);
+        }
+        Ok(session)
+    }
+
+    /// The validation split, as [`fit`] scores it.
+    pub fn heldout(&self) -> Heldout<'_> {
+        Heldout {
+            examples: &self.data.val,
+            cached: self.cache.as_ref().map(|c| &c.val),
+        }
+    }
+
+    /// The longest input the model takes, in tokens.
+    pub fn positions(&self) -> usize {
+        model_positions(&self.folder)
+    }
+
+    /// The padding token's id.
+    pub(crate) fn pad_id(&self) -> u32 {
+        self.folder.config.pad_token_id as u32
+    }
+
+    /// A fresh classifier: pretrained encoder, new head (seeded).
+    pub(crate) fn build(&self) -> Result<(Classifier, Params)> {
+        let mut params = Params::load(
+            &self.folder.weights,
+            self.folder.architecture.weight_prefix(),
+            &self.device,
+            self.config.seed,
+        )?;
+        super::warm_start::apply(
+            &mut params,
+            &self.config,
+            &self.data.labels,
+            self.folder.config.num_hidden_layers,
+            &self.device,
+        )?;
+        let spec = ClassifierSpec {
+            pooling: self.config.pooling,
+            head_hidden: self.config.head_hidden,
+            dropout: self.config.dropout,
+            train_layers: self.config.train_layers,
+            classes: self.data.labels.len(),
+        };
+        let classifier = Classifier::build(
+            &mut params,
+            &self.folder.config,
+            self.folder.architecture,
+            &spec,
+        )?;
+        Ok((classifier, params))
+    }
+}
+
+/// The longest input `folder`'s model takes: its position embeddings less the offset its
+/// architecture starts them at.
+fn model_positions(folder: &ModelFolder) -> usize {
+    folder.config.max_position_embeddings
+        - folder
+            .architecture
+            .position_offset(folder.config.pad_token_id)
+}
+
+/// The most memory the frozen layers' cached output may take (4 GiB); above it the cache
+/// is skipped with a message.
+const FROZEN_CACHE_LIMIT: usize = 4 << 30;

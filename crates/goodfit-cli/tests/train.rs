@@ -318,6 +318,57 @@ fn learning_curve_writes_its_table_json_and_chart() {
 }
 
 #[test]
+fn imbalanced_data_trains_with_the_default_remedy_unless_a_loss_is_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = setup(dir.path());
+    // 16 training rows, 13 : 3.
+    let mut data = String::new();
+    for i in 0..13 {
+        data += &format!("{{\"text\": \"great tea {i}\", \"label\": \"pos\"}}\n");
+    }
+    for text in ["awful tea", "stale bread", "bland soup"] {
+        data += &format!("{{\"text\": \"{text}\", \"label\": \"neg\"}}\n");
+    }
+    let train = dir.path().join("imbalanced.jsonl");
+    std::fs::write(&train, data).unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let output = ok(&[
+            &[
+                "train",
+                "--model",
+                model.to_str().unwrap(),
+                "--train",
+                train.to_str().unwrap(),
+                "--val",
+                train.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--epochs",
+                "1",
+                "--quiet",
+            ][..],
+            extra,
+        ]
+        .concat());
+        let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+        (String::from_utf8(output.stderr).unwrap(), config)
+    };
+    let (stderr, config) = run("default", &[]);
+    assert!(
+        stderr.contains("training with the logit-adjusted loss"),
+        "{stderr}"
+    );
+    assert!(config.contains("loss = \"logit-adjusted\""), "{config}");
+    let (stderr, config) = run("chosen", &["--loss", "ce"]);
+    assert!(!stderr.contains("logit-adjusted loss"), "{stderr}");
+    assert!(stderr.contains("no remedy is set: consider"), "{stderr}");
+    assert!(config.contains("loss = \"ce\""), "{config}");
+    let (_, config) = run("off", &["--default-remedy", "false"]);
+    assert!(config.contains("loss = \"ce\""), "{config}");
+}
+
+#[test]
 fn lr_find_writes_its_curve_and_chart_and_prints_flags_to_try() {
     let dir = tempfile::tempdir().unwrap();
     let (model, train) = setup(dir.path());

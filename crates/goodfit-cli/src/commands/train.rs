@@ -169,6 +169,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "ALPHA")]
     #[serde(skip_serializing_if = "Option::is_none")]
     rdrop: Option<f64>,
+    /// With no remedy flag and classes imbalanced over 3 : 1 (from 1.5 : 1 under 500
+    /// training rows), train with the logit-adjusted loss: true or false [default: true;
+    /// false when any remedy flag, --loss ce included, is given].
+    #[arg(long, value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_remedy: Option<bool>,
     /// Epochs without improvement before stopping; 0 never stops [default: 2].
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -318,6 +324,18 @@ pub(crate) fn resolve(args: &TrainArgs) -> Result<TrainConfig> {
     };
     for (key, value) in toml::Table::try_from(args)? {
         table.insert(key, value);
+    }
+    // A remedy the user chose, `--loss ce` included, is theirs: no default remedy on top.
+    const REMEDIES: [&str; 6] = [
+        "class_weight",
+        "loss",
+        "sampler",
+        "tune_threshold",
+        "logit_adjust",
+        "oversample",
+    ];
+    if !table.contains_key("default_remedy") && REMEDIES.iter().any(|k| table.contains_key(*k)) {
+        table.insert("default_remedy".into(), toml::Value::Boolean(false));
     }
     if let Some(run) = &args.resume {
         table.insert(

@@ -14,7 +14,9 @@
 //!   test macro-F1, seeds 42–44): on 300 food reviews (sentiment, 1.9 : 1) the top 3 of
 //!   MiniLM's 6 layers beat the top layer alone by 0.09, on the 387-text long-tailed
 //!   fortune topics they lost by 0.02; the validation score (cross-validated on such
-//!   sets) decides between them;
+//!   sets) decides between them. The search runs it right after the recipe's fine-tune
+//!   ([`half_layers`]), before any remedy of a verdict: on the 300 reviews the recipe's
+//!   overfitting verdict sent three regularising trials (none better) ahead of it;
 //! - **a longer window** (twice as long, up to the model's positions) when more than
 //!   [`TRUNCATION_WORRY`](super::recipe::TRUNCATION_WORRY) of the training texts fill it,
 //!   whatever the verdicts: a cut text is information the model never sees.
@@ -78,17 +80,7 @@ pub fn capacity(
             _ if !all_low => out.not_tried.push(format!(
                 "the top half of the layers: trial {index}, the best fine-tune, has a verdict above low severity, which its own remedies answer first"
             )),
-            _ => out.proposals.push(Proposal {
-                name: format!("top{half}"),
-                why: format!(
-                    "after trial {index}, the best fine-tune: every verdict low → train the top {half} of {} layers (whether the top layer is enough on small data depends on the task)",
-                    ctx.layers
-                ),
-                config: TrainConfig {
-                    train_layers: TrainLayers::Top(half),
-                    ..config.clone()
-                },
-            }),
+            _ => out.proposals.extend(half_layers(config, ctx, index)),
         }
     } else if !all_low {
         out.not_tried.push(format!(
@@ -135,6 +127,24 @@ pub fn capacity(
         });
     }
     out
+}
+
+/// The top half of the layers for a fine-tune `config` (trial `index`) that trains fewer,
+/// on fewer than [`CAPACITY_ROWS`] training rows; whatever its verdicts.
+pub fn half_layers(config: &TrainConfig, ctx: &Context, index: usize) -> Option<Proposal> {
+    let half = (ctx.layers / 2).max(1);
+    let fewer = matches!(config.train_layers, TrainLayers::Top(k) if k < half);
+    (ctx.facts.train_rows < CAPACITY_ROWS && fewer).then(|| Proposal {
+        name: format!("top{half}"),
+        why: format!(
+            "after trial {index}: {} training rows → train the top {half} of {} layers (whether the top layer is enough on small data depends on the task, and the validation score says)",
+            ctx.facts.train_rows, ctx.layers
+        ),
+        config: TrainConfig {
+            train_layers: TrainLayers::Top(half),
+            ..config.clone()
+        },
+    })
 }
 
 #[cfg(test)]
@@ -207,6 +217,26 @@ mod tests {
         let c = capacity(&done, &verdicts(Severity::Low), &ctx(2700, 0.0), 11);
         assert!(c.proposals.is_empty());
         assert!(c.not_tried[0].contains("already"));
+    }
+
+    #[test]
+    fn the_top_half_follows_a_top_layer_fine_tune_on_small_data_whatever_its_verdicts() {
+        let top1 = TrainConfig {
+            train_layers: TrainLayers::Top(1),
+            ..TrainConfig::default()
+        };
+        let half = half_layers(&top1, &ctx(300, 0.0), 11).expect("300 rows");
+        assert_eq!(half.config.train_layers, TrainLayers::Top(3));
+        assert_eq!(half.name, "top3");
+        assert!(half.why.contains("300 training rows"), "{}", half.why);
+        assert!(
+            half_layers(&top1, &ctx(2700, 0.0), 11).is_none(),
+            "every layer's turn"
+        );
+        assert!(
+            half_layers(&half.config, &ctx(300, 0.0), 12).is_none(),
+            "done"
+        );
     }
 
     #[test]

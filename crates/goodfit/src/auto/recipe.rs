@@ -11,7 +11,7 @@
 //! - **an imbalance remedy** from the imbalance ratio: above [`IMBALANCE_WARNING`] (the
 //!   ratio at which `goodfit train` warns) and with no remedy configured, balanced class
 //!   weights, the first remedy of the search's ladder (see [`super::next`]); under
-//!   [`SMALL_DATA`] rows from a ratio of 1.5 already. On 300 food reviews (1.9 : 1) the
+//!   500 rows from a ratio of 1.5 already ([`calls_for_remedy`]). On 300 food reviews (1.9 : 1) the
 //!   recipe's fine-tune without a remedy scored cross-validated macro-F1 0.561 with a high
 //!   imbalance-bias verdict, the same with balanced class weights 0.691: with a few hundred
 //!   rows the smaller class is under-predicted at ratios a larger set shrugs off, and the
@@ -23,8 +23,9 @@
 
 use crate::model::TrainLayers;
 use crate::train::data::Prepared;
-use crate::train::imbalance::{class_counts, ClassWeight, LossKind, Sampler};
-use crate::train::trainer::IMBALANCE_WARNING;
+use crate::train::imbalance::{
+    calls_for_remedy, class_counts, ClassWeight, IMBALANCE_WARNING, SMALL_IMBALANCED_ROWS,
+};
 use crate::train::TrainConfig;
 
 /// Optimizer steps a recipe aims for.
@@ -142,22 +143,21 @@ pub fn recipe(base: &TrainConfig, facts: &DataFacts) -> Recipe {
     // Embedding-space oversampling needs a frozen encoder: the head-only stage tries it.
     config.oversample = None;
 
-    let remedied = base.class_weight != ClassWeight::None
-        || base.loss != LossKind::CrossEntropy
-        || base.sampler != Sampler::Random
-        || base.tune_threshold.is_some()
-        || base.logit_adjust.is_some();
-    if facts.imbalance_ratio > IMBALANCE_WARNING && !remedied {
+    // Oversampling is dropped above, so it does not count as a remedy of the fine-tune.
+    let remedied = TrainConfig {
+        oversample: None,
+        ..base.clone()
+    }
+    .imbalance_remedied();
+    if let Some(ratio) = calls_for_remedy(&facts.class_counts).filter(|_| !remedied) {
         config.class_weight = ClassWeight::Balanced;
-        why.push(format!(
-            "balanced class weights, as the ratio is over {IMBALANCE_WARNING}"
-        ));
-    } else if facts.train_rows < SMALL_DATA && facts.imbalanced() && !remedied {
-        config.class_weight = ClassWeight::Balanced;
-        why.push(format!(
-            "balanced class weights, as the classes are imbalanced ({:.1} : 1) and there are fewer than {SMALL_DATA} rows",
-            facts.imbalance_ratio
-        ));
+        why.push(if ratio > IMBALANCE_WARNING {
+            format!("balanced class weights, as the ratio is over {IMBALANCE_WARNING}")
+        } else {
+            format!(
+                "balanced class weights, as the classes are imbalanced ({ratio:.1} : 1) and there are fewer than {SMALL_IMBALANCED_ROWS} rows"
+            )
+        });
     }
 
     if facts.truncating() {
@@ -176,6 +176,7 @@ pub fn recipe(base: &TrainConfig, facts: &DataFacts) -> Recipe {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::imbalance::Sampler;
 
     fn facts(train_rows: usize, counts: &[usize]) -> DataFacts {
         DataFacts {

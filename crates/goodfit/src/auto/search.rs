@@ -21,7 +21,7 @@ use crate::train::trainer::{
 use crate::train::{Observer, Silent, TrainConfig};
 
 use super::budget::Budget;
-use super::capacity::capacity;
+use super::capacity::{capacity, half_layers};
 use super::finish::finish;
 use super::folds::{self, cv_record, Plan};
 use super::next::{head_only, head_stage, propose, verdict_label, Context, HeadStage, Proposal};
@@ -203,6 +203,8 @@ pub fn run_auto(
         base: TrainConfig {
             test: None,
             monitor,
+            // The search chooses remedies itself, trial by trial.
+            default_remedy: false,
             ..config.clone()
         },
         out: config.out.clone(),
@@ -418,6 +420,20 @@ impl<'a> Search<'a> {
                 self.ended = Some("no time was left for a fine-tune".into());
             }
             return Ok(());
+        }
+        // On small data, whether the top layer is enough is the task's question, not the
+        // verdicts': the top half of the layers runs next (see `capacity`).
+        let half = match (&self.ctx, self.best(|d| !is_head(&d.config))) {
+            (Some(ctx), Some(best)) => half_layers(&best.config, ctx, best.trial.index),
+            _ => None,
+        };
+        if let Some(half) = half.map(|p| self.normalise(p)) {
+            if self.budget.trials_left(self.done.len())
+                && !self.tried(&half.config)
+                && self.affordable(&half.config, Phase::FineTune)
+            {
+                self.attempt(half, Phase::FineTune)?;
+            }
         }
         while self.ended.is_none() && self.budget.trials_left(self.done.len()) {
             let Some(ctx) = self.ctx.clone() else { break };

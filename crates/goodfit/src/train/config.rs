@@ -90,6 +90,11 @@ pub struct TrainConfig {
     pub tune_threshold: Option<Objective>,
     /// Post-hoc logit adjustment: predict `argmax(log p − τ · log prior)` with this τ.
     pub logit_adjust: Option<f64>,
+    /// With no imbalance remedy set and classes imbalanced enough to call for one (over
+    /// 3 : 1, or from 1.5 : 1 under 500 training rows), train with the logit-adjusted loss
+    /// instead of plain cross-entropy, and say so; `false` keeps cross-entropy (and the
+    /// warning). Setting any remedy, `loss = "ce"` included, turns it off.
+    pub default_remedy: bool,
     /// Start the head from this saved classifier's head (a `model` folder of a head-only
     /// run on the same model, labels and pooling): linear probing, then fine-tuning (LP-FT,
     /// Kumar et al. 2022), so the pretrained features are not distorted by a random head.
@@ -161,6 +166,7 @@ impl Default for TrainConfig {
             grad_clip: 1.0,
             grad_accum: 1,
             label_smoothing: 0.0,
+            default_remedy: true,
             init_head: None,
             layer_lr_decay: 1.0,
             reinit_layers: 0,
@@ -213,6 +219,17 @@ impl TrainConfig {
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string(self)
             .map_err(|error| Error::Invalid(format!("cannot write the configuration: {error}")))
+    }
+
+    /// Whether an imbalance remedy is set: class weights, a loss other than cross-entropy,
+    /// a sampler, a decision rule or embedding oversampling.
+    pub fn imbalance_remedied(&self) -> bool {
+        self.class_weight != ClassWeight::None
+            || self.loss != LossKind::CrossEntropy
+            || self.sampler != Sampler::Random
+            || self.tune_threshold.is_some()
+            || self.logit_adjust.is_some()
+            || self.oversample.is_some()
     }
 
     /// Checks every setting once, so that training never meets a bad value halfway.

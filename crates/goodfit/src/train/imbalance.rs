@@ -188,6 +188,29 @@ impl Sampler {
     }
 }
 
+/// An imbalance ratio above this, with no remedy set, draws a warning and, by default, a
+/// remedy (see [`calls_for_remedy`]).
+pub const IMBALANCE_WARNING: f64 = 3.0;
+/// Under this many training rows a milder imbalance calls for a remedy too.
+pub const SMALL_IMBALANCED_ROWS: usize = 500;
+/// The ratio from which a small training set counts as imbalanced.
+pub const MILD_IMBALANCE: f64 = 1.5;
+
+/// Whether training rows with these class counts call for an imbalance remedy: a ratio
+/// over [`IMBALANCE_WARNING`], or from [`MILD_IMBALANCE`] under [`SMALL_IMBALANCED_ROWS`]
+/// rows. With plain cross-entropy and the default recipe (`benches/auto/default_imbalance.sh`,
+/// test macro-F1 over 3 seeds), 300 food reviews at 1.9 : 1 scored 0.506 (the smaller
+/// class nearly never predicted), 387 fortunes at 16 : 1 0.633; fine_foods' 4,000 reviews
+/// at 1.9 : 1 score 0.819 without a remedy, the best of its runs.
+pub fn calls_for_remedy(counts: &[usize]) -> Option<f64> {
+    let largest = counts.iter().copied().max().unwrap_or(0);
+    let smallest = counts.iter().copied().min().unwrap_or(0);
+    let ratio = largest as f64 / smallest.max(1) as f64;
+    let rows: usize = counts.iter().sum();
+    (ratio > IMBALANCE_WARNING || (rows < SMALL_IMBALANCED_ROWS && ratio >= MILD_IMBALANCE))
+        .then_some(ratio)
+}
+
 /// Rows per class, for class indices below `classes`.
 pub fn class_counts(targets: &[usize], classes: usize) -> Vec<usize> {
     let mut counts = vec![0usize; classes];

@@ -12,6 +12,7 @@ use crate::model::{
 use super::config::TrainConfig;
 use super::data::{prepare, Examples, Prepared};
 use super::frozen::{FrozenCache, Precomputed};
+use super::imbalance::{calls_for_remedy, class_counts, LossKind};
 use super::observer::Observer;
 use super::trainer::Heldout;
 
@@ -48,6 +49,15 @@ impl Session {
             config.max_len = positions;
         }
         let data = prepare(&config, &tokenizer, observer)?;
+        if config.default_remedy && !config.imbalance_remedied() {
+            let counts = class_counts(&data.train.targets, data.labels.len());
+            if let Some(ratio) = calls_for_remedy(&counts) {
+                observer.message(&format!(
+                    "the training classes are imbalanced ({ratio:.1} : 1) and no remedy is set: training with the logit-adjusted loss (--loss logit-adjusted; --default-remedy false keeps plain cross-entropy)"
+                ));
+                config.loss = LossKind::LogitAdjusted;
+            }
+        }
         let mut session = Session {
             config,
             folder,

@@ -26,7 +26,8 @@ use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::Scored;
 pub(crate) use super::evaluate::Scorer;
 use super::frozen::{forward_rows, FrozenCache, Precomputed};
-use super::imbalance::{class_counts, ClassWeight, LossKind, Sampler};
+pub use super::imbalance::IMBALANCE_WARNING;
+use super::imbalance::{class_counts, Sampler};
 use super::loss::{classification_loss, l1_penalty, symmetric_kl, LossSpec};
 use super::observer::Observer;
 use super::optimizer::{clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig};
@@ -87,6 +88,14 @@ pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Res
     config.validate()?;
     prepare_run_dir(&config.out, config, resume)?;
     let session = Session::open(config, observer)?;
+    if !resume && session.config.loss != config.loss {
+        // The default remedy changed the loss: config.toml says what trains (and what a
+        // resumed run reads).
+        write_atomic(
+            &config.out.join(CONFIG_FILE),
+            session.config.to_toml()?.as_bytes(),
+        )?;
+    }
     train_in_session(&session, &config.out, resume, observer)
 }
 
@@ -591,18 +600,9 @@ fn warn_unremedied_imbalance(config: &TrainConfig, data: &Prepared, observer: &d
     let counts = class_counts(&data.train.targets, data.labels.len());
     let ratio = *counts.iter().max().unwrap_or(&0) as f64
         / (*counts.iter().min().unwrap_or(&0)).max(1) as f64;
-    let remedied = config.class_weight != ClassWeight::None
-        || config.loss != LossKind::CrossEntropy
-        || config.sampler != Sampler::Random
-        || config.tune_threshold.is_some()
-        || config.logit_adjust.is_some()
-        || config.oversample.is_some();
-    if ratio > IMBALANCE_WARNING && !remedied {
+    if ratio > IMBALANCE_WARNING && !config.imbalance_remedied() {
         observer.message(&format!(
             "the training classes are imbalanced ({ratio:.1} : 1) and no remedy is set: consider --class-weight balanced, --sampler balanced, --loss focal or --tune-threshold f1"
         ));
     }
 }
-
-/// An imbalance ratio above this, with no remedy set, draws a warning.
-pub const IMBALANCE_WARNING: f64 = 3.0;

@@ -151,18 +151,19 @@ fn r_drop_is_plain_training_without_dropout_and_differs_with_it() {
 }
 
 #[test]
-fn the_range_test_sweeps_upwards_and_suggests_a_rate_inside_its_range() {
+fn the_range_test_sweeps_upwards_and_suggests_a_rate_only_where_the_loss_falls() {
     let dir = tempfile::tempdir().unwrap();
     let (model, train_path, val_path) = setup(dir.path());
     let mut c = config(&model, &train_path, &val_path, &dir.path().join("lr"));
     c.train_layers = TrainLayers::Top(1);
     c.head_lr = 1e-2;
     c.lr = 1e-3;
+    c.dropout = Some(0.0);
     let session = Session::open(&c, &Silent).unwrap();
     let settings = LrFindSettings {
         start_lr: 1e-6,
         end_lr: 1.0,
-        steps: 40,
+        steps: 100,
     };
     let found = lr_find(&session, settings, &Silent).unwrap();
     assert_eq!(found.swept, "lr");
@@ -170,10 +171,26 @@ fn the_range_test_sweeps_upwards_and_suggests_a_rate_inside_its_range() {
     assert!(found.points.len() >= 20, "{}", found.stopped);
     assert!((found.points[0].lr - 1e-6).abs() < 1e-15);
     assert!(found.points.windows(2).all(|w| w[1].lr > w[0].lr));
-    let lr = found.suggestion.expect("a suggestion");
+    let lr = found
+        .suggestion
+        .unwrap_or_else(|| panic!("{}", found.advice));
     assert!((1e-6..=1.0).contains(&lr));
     assert!((found.suggested_head_lr.unwrap() - 10.0 * lr).abs() < 1e-12);
     assert!(found.advice.starts_with("--lr "), "{}", found.advice);
+
+    // Rates too small to move anything: a flat curve, and no suggestion from it.
+    let flat = LrFindSettings {
+        start_lr: 1e-12,
+        end_lr: 1e-11,
+        steps: 30,
+    };
+    let found = lr_find(&session, flat, &Silent).unwrap();
+    assert_eq!(found.suggestion, None);
+    assert!(
+        found.advice.contains("no rate stands out"),
+        "{}",
+        found.advice
+    );
 
     let short = LrFindSettings {
         steps: 3,

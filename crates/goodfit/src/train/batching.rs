@@ -6,6 +6,32 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
+use crate::model::Mode;
+
+use super::config::TrainConfig;
+use super::imbalance::Sampler;
+
+/// One training epoch's batches and its dropout mode, as every loop over training data
+/// draws them: the rows the sampler picks for `epoch` (all of them for `random`), shuffled
+/// into batches (grouped by `lengths` when given), and dropout seeded from the seed and the
+/// epoch, so a resumed run or a second loop sees the same epoch.
+pub fn training_epoch(
+    config: &TrainConfig,
+    targets: &[usize],
+    classes: usize,
+    epoch: usize,
+    lengths: Option<&[usize]>,
+) -> Result<(Vec<Vec<usize>>, Mode)> {
+    let rows = match config.sampler {
+        Sampler::Random => (0..targets.len()).collect(),
+        sampler => sampler.epoch_rows(targets, classes, config.seed, epoch)?,
+    };
+    let batches = epoch_batches(&rows, config.batch_size, config.seed, epoch, lengths);
+    let mode = Mode::train(ChaCha8Rng::seed_from_u64(
+        config.seed.wrapping_mul(31).wrapping_add(epoch as u64),
+    ));
+    Ok((batches, mode))
+}
 
 /// A padded mini-batch.
 pub struct Batch {

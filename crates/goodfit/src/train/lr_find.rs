@@ -13,16 +13,14 @@
 //! (`--train-layers 0`) the sweep is of the head's.
 
 use candle_core::{Tensor, Var};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Mode, TrainLayers};
+use crate::model::TrainLayers;
 
-use super::batching::epoch_batches;
+use super::batching::training_epoch;
 use super::frozen::forward_rows;
-use super::imbalance::{class_counts, Sampler};
+use super::imbalance::class_counts;
 use super::loss::{classification_loss, LossSpec};
 use super::observer::Observer;
 use super::optimizer::{clip_coefficient, grad_norm, AdamW, AdamWConfig};
@@ -141,7 +139,6 @@ pub fn lr_find(
     let lengths: Vec<usize> = train.encoded.iter().map(Vec::len).collect();
     let features = head_only && cached.is_some();
     let grouping = (config.group_by_length && !features).then_some(lengths.as_slice());
-    let all_rows: Vec<usize> = (0..train.len()).collect();
 
     let ratio = (settings.end_lr / settings.start_lr).ln();
     let lr_at =
@@ -153,14 +150,8 @@ pub fn lr_find(
     let mut epoch = 0;
     'sweep: loop {
         epoch += 1;
-        let rows = match config.sampler {
-            Sampler::Random => all_rows.clone(),
-            sampler => sampler.epoch_rows(&train.targets, data.labels.len(), config.seed, epoch)?,
-        };
-        let batches = epoch_batches(&rows, config.batch_size, config.seed, epoch, grouping);
-        let mut mode = Mode::train(ChaCha8Rng::seed_from_u64(
-            config.seed.wrapping_mul(31).wrapping_add(epoch as u64),
-        ));
+        let (batches, mut mode) =
+            training_epoch(config, &train.targets, data.labels.len(), epoch, grouping)?;
         for rows in &batches {
             let step = points.len();
             if step == settings.steps {

@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{Tensor, Var};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 
 use crate::data::LabelMap;
@@ -18,7 +16,7 @@ use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
 use crate::model::{Classifier, Mode, Params};
 
-use super::batching::epoch_batches;
+use super::batching::training_epoch;
 use super::checkpoint::{self, LoopState};
 use super::config::{monitor_direction, TrainConfig};
 use super::data::{fixed_sample, Examples, Prepared};
@@ -26,8 +24,8 @@ use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::Scored;
 pub(crate) use super::evaluate::Scorer;
 use super::frozen::{forward_rows, FrozenCache, Precomputed};
+use super::imbalance::class_counts;
 pub use super::imbalance::IMBALANCE_WARNING;
-use super::imbalance::{class_counts, Sampler};
 use super::loss::{classification_loss, l1_penalty, symmetric_kl, LossSpec};
 use super::observer::Observer;
 use super::optimizer::{clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig};
@@ -284,50 +282,38 @@ pub fn fit(
     let scorer = Scorer::new(session, observer);
     let last_epoch = stop_after.map_or(config.epochs, |e| e.clamp(1, config.epochs));
     let lengths: Vec<usize> = train.encoded.iter().map(Vec::len).collect();
-    let all_rows: Vec<usize> = (0..train.len()).collect();
 
     while state.epochs_done < last_epoch && !state.stopped_early {
         let epoch = state.epochs_done + 1;
         let epoch_start = Instant::now();
         let features = matches!(cached, Some(Precomputed::Features(_)));
         let grouping = (config.group_by_length && !features).then_some(lengths.as_slice());
-        let epoch_rows = match config.sampler {
-            Sampler::Random => all_rows.clone(),
-            sampler => sampler.epoch_rows(&train.targets, data.labels.len(), config.seed, epoch)?,
-        };
-        let batches = epoch_batches(&epoch_rows, config.batch_size, config.seed, epoch, grouping);
+        let (batches, mut mode) =
+            training_epoch(config, &train.targets, data.labels.len(), epoch, grouping)?;
         observer.epoch_start(epoch, config.epochs, batches.len());
-        let mut mode = Mode::train(ChaCha8Rng::seed_from_u64(
-            config.seed.wrapping_mul(31).wrapping_add(epoch as u64),
-        ));
         let mut loss_sum = 0.0;
         let mut penalty_sum = 0.0;
         let mut accumulated: Option<candle_core::backprop::GradStore> = None;
         for (index, rows) in batches.iter().enumerate() {
             let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
-            let logits = forward_rows(
-                &classifier,
-                &train.encoded,
-                rows,
-                cached,
-                &mut mode,
-                pad_id,
-                device,
-            )?;
+            let forward = |mode: &mut Mode| {
+                forward_rows(
+                    &classifier,
+                    &train.encoded,
+                    rows,
+                    cached,
+                    mode,
+                    pad_id,
+                    device,
+                )
+            };
+            let logits = forward(&mut mode)?;
             let mut data_loss = classification_loss(&logits, &targets, &loss_spec)?;
             let mut consistency = None;
             if config.rdrop > 0.0 {
                 // R-Drop: the same batch again; the dropout masks differ as `mode`'s
                 // generator has moved on.
-                let again = forward_rows(
-                    &classifier,
-                    &train.encoded,
-                    rows,
-                    cached,
-                    &mut mode,
-                    pad_id,
-                    device,
-                )?;
+                let again = forward(&mut mode)?;
                 let second = classification_loss(&again, &targets, &loss_spec)?;
                 data_loss = ((data_loss + second)? * 0.5)?;
                 consistency = Some((symmetric_kl(&logits, &again)? * config.rdrop)?);

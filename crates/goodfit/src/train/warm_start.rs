@@ -16,7 +16,9 @@ use candle_core::Device;
 
 use crate::data::LabelMap;
 use crate::error::{Error, Position, Result};
-use crate::model::{ModelFolder, Params, Pooling, INFO_FILE};
+use crate::model::{ClassifierInfo, ModelFolder, Params, Pooling, INFO_FILE};
+
+use super::decide::read_json;
 
 use super::config::TrainConfig;
 
@@ -66,13 +68,7 @@ fn head_weights(
             "it has no {INFO_FILE} (pass the model folder of a goodfit run)"
         )));
     }
-    let text = std::fs::read_to_string(&info_path).map_err(|e| Error::io(&info_path, e))?;
-    let info: crate::model::ClassifierInfo = serde_json::from_str(&text).map_err(|e| {
-        Error::input(
-            Position::line(&info_path, e.line() as u64),
-            format!("not a goodfit classifier description: {e}"),
-        )
-    })?;
+    let info: ClassifierInfo = read_json(&info_path)?;
     if info.labels != labels.labels() {
         return Err(refuse(
             "its classes differ from the training data's (or come in another order)".into(),

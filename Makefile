@@ -15,10 +15,10 @@ model:
 	scripts/fetch-model.sh
 
 # Inspect the shipped fine_foods reviews, fine-tune MiniLM on them with the defaults, and
-# print validation and test metrics; the run folder is $(RUN).
+# print validation and test metrics; the run folder is $(RUN), replaced on each run.
 demo: build model
 	$(GOODFIT) inspect --data $(DATA)/train.jsonl --test $(DATA)/test.jsonl --model $(MODEL)
-	$(GOODFIT) train --model $(MODEL) --train $(DATA)/train.jsonl --test $(DATA)/test.jsonl --out $(RUN)
+	$(GOODFIT) train --model $(MODEL) --train $(DATA)/train.jsonl --test $(DATA)/test.jsonl --out $(RUN) --overwrite
 
 # Every test, the real-model ones included (the model is fetched first).
 test: model

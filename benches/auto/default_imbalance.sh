@@ -31,7 +31,7 @@ for data in tail5 ff300; do
       out=$OUT/$data/$seed/$remedy
       mkdir -p "$OUT/$data/$seed"
       [ -f "$out/metrics.json" ] || "$GOODFIT" train --model "$MODEL" --train "$TRAIN" \
-        --test "$TEST" --seed "$seed" --quiet --out "$out" "${flags[@]}" > "$out.log" 2>&1
+        --test "$TEST" --seed "$seed" --quiet --out "$out" --overwrite "${flags[@]}" > "$out.log" 2>&1
     done
   done
 done

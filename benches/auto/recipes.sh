@@ -13,6 +13,10 @@
 #   rdrop    base, with R-Drop α = 1
 #   top3     the top 3 layers; top3-llrd: with layer-wise learning-rate decay 0.8
 #   lrfind   base at the learning rates `goodfit lr-find` suggests for it (same flags)
+#   gradual  base, with gradual unfreezing (epoch 1 the head alone, then the top layer)
+#   top3-gradual  the top 3 layers, unfrozen one per epoch after the head
+#   mixup    base, with mixup of pooled features, α = 0.4
+#   eda      base, with 4 EDA copies of each training text (word swaps / deletions, α 0.1)
 #   head     the head-only run LP-FT starts from (30 epochs, head learning rate 1e-2)
 #
 # Runs whose metrics exist are kept. Prints a table of test macro-F1, mean ± standard
@@ -26,7 +30,7 @@ MODEL=${MODEL:-models/all-MiniLM-L6-v2}
 GOODFIT=${GOODFIT:-target/release/goodfit}
 SETS=${SETS:-tail5 ff300}
 SEEDS=${SEEDS:-42 43 44}
-RECIPES=${RECIPES:-base lpft lpft-hl reinit swa rdrop top3 top3-llrd lrfind}
+RECIPES=${RECIPES:-base lpft lpft-hl reinit swa rdrop gradual mixup eda top3 top3-llrd top3-gradual lrfind}
 [ -x "$GOODFIT" ] || cargo build --release --locked
 [ -d "$MODEL" ] || scripts/fetch-model.sh
 mkdir -p "$OUT"
@@ -61,6 +65,10 @@ for data in $SETS; do
         reinit) run reinit "${base[@]}" --reinit-layers 1 ;;
         swa) run swa "${base[@]}" --swa-epochs 3 --patience 0 ;;
         rdrop) run rdrop "${base[@]}" --rdrop 1 ;;
+        gradual) run gradual "${base[@]}" --gradual-unfreeze true ;;
+        top3-gradual) run top3-gradual --train-layers 3 --epochs 10 --gradual-unfreeze true ;;
+        mixup) run mixup "${base[@]}" --mixup 0.4 ;;
+        eda) run eda "${base[@]}" --eda-copies 4 --eda-alpha 0.1 ;;
         top3) run top3 --train-layers 3 --epochs 10 ;;
         top3-llrd) run top3-llrd --train-layers 3 --epochs 10 --layer-lr-decay 0.8 ;;
         lrfind)

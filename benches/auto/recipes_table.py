@@ -11,7 +11,7 @@ import os
 import sys
 
 out = sys.argv[1]
-RECIPES = ["head", "base", "lpft", "lpft-hl", "reinit", "swa", "rdrop", "top3", "top3-llrd", "lrfind"]
+RECIPES = ["head", "base", "lpft", "lpft-hl", "reinit", "swa", "rdrop", "gradual", "mixup", "eda", "top3", "top3-llrd", "top3-gradual", "lrfind"]
 
 
 def score(path):

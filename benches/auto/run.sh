@@ -37,12 +37,12 @@ for data in fine_foods 1to20; do
   common=(--model "$MODEL" --train "$TRAIN" --test "$TEST" --seed 42 --quiet)
   if [ ! -f "$dir/default/metrics.json" ]; then
     start=$(date +%s)
-    "$GOODFIT" train "${common[@]}" --out "$dir/default" > "$dir/default.log" 2>&1
+    "$GOODFIT" train "${common[@]}" --out "$dir/default" --overwrite > "$dir/default.log" 2>&1
     echo $(( $(date +%s) - start )) > "$dir/default.seconds"
   fi
   if [ ! -f "$dir/auto/auto.json" ]; then
     start=$(date +%s)
-    "$GOODFIT" train "${common[@]}" --auto --budget-minutes "$BUDGET" --out "$dir/auto" > "$dir/auto.log" 2>&1
+    "$GOODFIT" train "${common[@]}" --auto --budget-minutes "$BUDGET" --out "$dir/auto" --overwrite > "$dir/auto.log" 2>&1
     echo $(( $(date +%s) - start )) > "$dir/auto.seconds"
   fi
 done

@@ -37,7 +37,7 @@ for data in tail5 ff300 1to20; do
   if [ ! -f "$dir/auto/auto.json" ]; then
     start=$(date +%s)
     "$GOODFIT" train --model "$MODEL" --train "$TRAIN" --test "$TEST" --seed 42 --auto \
-      --budget-minutes "$BUDGET" --out "$dir/auto" > "$dir/auto.log" 2>&1
+      --budget-minutes "$BUDGET" --out "$dir/auto" --overwrite > "$dir/auto.log" 2>&1
     echo $(( $(date +%s) - start )) > "$dir/auto.seconds"
   fi
   python3 - "$dir" <<'PY'

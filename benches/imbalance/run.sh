@@ -28,7 +28,7 @@ run() { # block name flags...
   if [ -f "$dir/metrics.json" ]; then echo "kept $dir"; return; fi
   echo "== $block/$name: $*"
   mkdir -p "$dir"
-  "$GOODFIT" train "${COMMON[@]}" "${BLOCK_FLAGS[@]}" --out "$dir" "$@" > "$dir.log" 2>&1 \
+  "$GOODFIT" train "${COMMON[@]}" "${BLOCK_FLAGS[@]}" --out "$dir" --overwrite "$@" > "$dir.log" 2>&1 \
     || { echo "failed: see $dir.log"; tail -3 "$dir.log"; }
   echo "$*" > "$dir/flags.txt"
 }

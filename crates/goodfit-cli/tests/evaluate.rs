@@ -2,16 +2,11 @@
 //! numbers (the library's reference fixture, written out as CSV files).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn goodfit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodfit"))
-        .args(args)
-        .output()
-        .expect("run goodfit")
-}
+mod common;
+use common::goodfit;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -1,16 +1,11 @@
 //! `goodfit inspect` end to end.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn goodfit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodfit"))
-        .args(args)
-        .output()
-        .expect("run goodfit")
-}
+mod common;
+use common::goodfit;
 
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

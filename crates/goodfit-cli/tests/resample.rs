@@ -1,14 +1,9 @@
 //! `goodfit resample` end to end.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn goodfit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodfit"))
-        .args(args)
-        .output()
-        .expect("run goodfit")
-}
+mod common;
+use common::goodfit;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -1,51 +1,11 @@
 //! `goodfit train`, `predict` and `eval` end to end on a tiny random BERT.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn goodfit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodfit"))
-        .args(args)
-        .output()
-        .expect("run goodfit")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let output = goodfit(args);
-    assert!(
-        output.status.success(),
-        "goodfit {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn setup(dir: &Path) -> (PathBuf, PathBuf) {
-    let model = dir.join("tiny");
-    goodfit::model::tiny::write_tiny_bert(&model, 3).unwrap();
-    let mut data = String::new();
-    for (text, label) in [
-        ("great tea", "pos"),
-        ("awful tea", "neg"),
-        ("lovely cake", "pos"),
-        ("stale bread", "neg"),
-        ("good fresh bread", "pos"),
-        ("bland soup", "neg"),
-        ("tasty soup", "pos"),
-        ("terrible coffee", "neg"),
-        ("love this coffee", "pos"),
-        ("hate this cake", "neg"),
-        ("very good tea", "pos"),
-        ("not good", "neg"),
-    ] {
-        data += &format!("{{\"text\": \"{text}\", \"label\": \"{label}\"}}\n");
-    }
-    let train = dir.join("train.jsonl");
-    std::fs::write(&train, data).unwrap();
-    (model, train)
-}
+mod common;
+use common::{goodfit, ok, setup};
 
 #[test]
 fn train_then_predict_then_eval() {
@@ -200,7 +160,7 @@ fn config_file_and_flags_combine_and_resume_needs_a_checkpoint() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("bad.toml:2: unknown field `learning_rate`"),
+        stderr.contains("bad.toml:2, field 'learning_rate': unknown field `learning_rate`"),
         "{stderr}"
     );
 
@@ -513,11 +473,16 @@ fn a_tuned_decision_rule_is_used_by_eval_and_predict_unless_told_otherwise() {
         "1",
         "--tune-threshold",
         &cost_flag,
+        "--overwrite",
         "--quiet",
     ]);
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert_eq!(bad.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("costs.csv:2, field 'pos'"), "{stderr}");
+    assert!(
+        out.join("metrics.json").is_file() && out.join("model").is_dir(),
+        "a bad cost file is found before the run folder is touched"
+    );
 }
 
 /// The tiny model, the training file of [`setup`], and a validation and a test file.
@@ -718,16 +683,19 @@ fn auto_keeps_the_best_trial_and_scores_the_test_file_for_it_and_the_first() {
     // An ensemble of two saved models predicts the average of their probabilities.
     let manual = dir.path().join("manual");
     std::fs::create_dir_all(&manual).unwrap();
-    let members = [
-        out.join("model"),
-        out.join(auto["first"]["run_dir"].as_str().unwrap())
+    // Members live inside the ensemble's run folder.
+    copy_dir(&out.join("model"), &manual.join("a/model"));
+    copy_dir(
+        &out.join(auto["first"]["run_dir"].as_str().unwrap())
             .join("model"),
-    ];
+        &manual.join("b/model"),
+    );
     std::fs::write(
         manual.join("ensemble.json"),
-        serde_json::json!({ "members": members }).to_string(),
+        serde_json::json!({ "members": ["a/model", "b/model"] }).to_string(),
     )
     .unwrap();
+    let members = [out.join("model"), manual.join("b/model")];
     let probabilities = |run: &Path| -> Vec<f64> {
         let file = dir.path().join("p.csv");
         ok(&[
@@ -763,7 +731,10 @@ fn auto_keeps_the_best_trial_and_scores_the_test_file_for_it_and_the_first() {
     copy_dir(&out, &ens);
     std::fs::write(
         ens.join("ensemble.json"),
-        serde_json::json!({ "members": ["model", members[1]] }).to_string(),
+        serde_json::json!({
+            "members": ["model", format!("{}/model", auto["first"]["run_dir"].as_str().unwrap())]
+        })
+        .to_string(),
     )
     .unwrap();
     let model_info = std::fs::read_to_string(ens.join("model/goodfit.json")).unwrap();

@@ -79,12 +79,13 @@ impl fmt::Display for Position {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// What the operating system said.
-        source: std::io::Error,
+        /// What the operating system said. Not an error `source`: the message already
+        /// holds it, and a chain printed with `{:#}` would say it twice.
+        cause: std::io::Error,
     },
     /// An input file holds something goodfit cannot use.
     #[error("{pos}: {message}")]
@@ -133,7 +134,7 @@ impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The few-sample recipes end to end on a tiny random BERT: LP-FT starts from the head it
 //! is given, SWA keeps the average it says, R-Drop changes nothing without dropout, the
-//! range test sweeps and suggests, and bad settings are refused before anything runs.
+//! range test sweeps and suggests, mixup with λ pinned at 0 or 1 is plain training,
+//! gradual unfreezing trains the head alone first, EDA's
+//! copies join the training rows only, and bad settings are refused before anything runs.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use goodfit::auto::search::{run_auto, AutoConfig};
 use goodfit::model::TrainLayers;
 use goodfit::train::lr_find::{lr_find, LrFindSettings};
 use goodfit::train::trainer::Session;
@@ -151,6 +154,131 @@ fn r_drop_is_plain_training_without_dropout_and_differs_with_it() {
 }
 
 #[test]
+fn mixup_at_the_edges_is_plain_training_and_mixes_in_between() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    let run = |name: &str, mixup: f64, layers: usize| {
+        let out = dir.path().join(name);
+        let mut c = config(&model, &train_path, &val_path, &out);
+        c.train_layers = TrainLayers::Top(layers);
+        c.epochs = 2;
+        c.mixup = mixup;
+        c.dropout = Some(0.0);
+        train(&c, false, &Silent).unwrap();
+        train_losses(&out)
+    };
+    for layers in [0, 1] {
+        let plain = run(&format!("plain{layers}"), 0.0, layers);
+        // Beta(α, α) with α near 0 puts λ at 0 or 1: each example, or its partner with the
+        // partner's label; the batch's mean loss is the same sum either way.
+        let edges = run(&format!("edges{layers}"), 1e-3, layers);
+        for (a, b) in plain.iter().zip(&edges) {
+            assert!((a - b).abs() < 1e-4, "{plain:?} against {edges:?}");
+        }
+        let mixed = run(&format!("mixed{layers}"), 1.0, layers);
+        // The first epoch starts from a near-uniform head, where any mixing scores about
+        // ln 2; the second shows it.
+        assert!(
+            (plain[1] - mixed[1]).abs() > 1e-3,
+            "mixing changed the loss: {plain:?} against {mixed:?}"
+        );
+        assert_eq!(mixed, run(&format!("again{layers}"), 1.0, layers), "seeded");
+    }
+}
+
+#[test]
+fn gradual_unfreezing_keeps_the_encoder_still_in_the_first_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    // Each epoch's update ratio per layer, from history.jsonl: the encoder layer's and the
+    // head's.
+    let run = |name: &str, gradual: bool| -> Vec<(f64, f64)> {
+        let out = dir.path().join(name);
+        let mut c = config(&model, &train_path, &val_path, &out);
+        c.train_layers = TrainLayers::Top(1);
+        c.epochs = 2;
+        c.patience = 0;
+        c.gradual_unfreeze = gradual;
+        train(&c, false, &Silent).unwrap();
+        std::fs::read_to_string(out.join("history.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let record: Value = serde_json::from_str(l).unwrap();
+                let ratios = record["update_ratio"].as_object().unwrap();
+                let of = |part: &str| {
+                    ratios
+                        .iter()
+                        .find(|(k, _)| k.contains(part))
+                        .unwrap_or_else(|| panic!("{part} in {ratios:?}"))
+                        .1
+                        .as_f64()
+                        .unwrap()
+                };
+                (of("layer.1"), of("classifier"))
+            })
+            .collect()
+    };
+    let gradual = run("gradual", true);
+    assert_eq!(gradual[0].0, 0.0, "epoch 1 trains the head alone");
+    assert!(gradual[0].1 > 0.0);
+    assert!(gradual[1].0 > 0.0, "the top layer trains from epoch 2");
+    let plain = run("plain", false);
+    assert!(plain[0].0 > 0.0);
+}
+
+#[test]
+fn eda_copies_join_the_training_rows_and_refuse_cross_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    let out = dir.path().join("eda");
+    let mut c = config(&model, &train_path, &val_path, &out);
+    c.eda_copies = 2;
+    let session = Session::open(&c, &Silent).unwrap();
+    let data = &session.data;
+    let rows = data.train_rows;
+    assert_eq!(data.train.len(), 3 * rows);
+    for row in 0..rows {
+        for copy in 0..2 {
+            assert_eq!(
+                data.train.targets[rows + 2 * row + copy],
+                data.train.targets[row]
+            );
+        }
+    }
+    // The first copy of each text swaps words: the same tokens, another order (where the
+    // text has two different words to swap).
+    let mut original = data.train.encoded[0].clone();
+    let mut swapped = data.train.encoded[rows].clone();
+    original.sort_unstable();
+    swapped.sort_unstable();
+    assert_eq!(original, swapped);
+    train(&c, false, &Silent).unwrap();
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("model/goodfit.json")).unwrap())
+            .unwrap();
+    let counted: u64 = saved["class_counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        counted as usize, rows,
+        "the prior counts the rows, not the copies"
+    );
+
+    let mut auto = c.clone();
+    auto.out = dir.path().join("auto");
+    let error = run_auto(&auto, &AutoConfig::default(), &Silent)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("--eda-copies"), "{error}");
+    assert!(!auto.out.exists(), "nothing was written");
+}
+
+#[test]
 fn the_range_test_sweeps_upwards_and_suggests_a_rate_only_where_the_loss_falls() {
     let dir = tempfile::tempdir().unwrap();
     let (model, train_path, val_path) = setup(dir.path());
@@ -212,7 +340,13 @@ fn recipe_settings_out_of_range_are_refused() {
     let mut reinit = base.clone();
     reinit.train_layers = TrainLayers::Top(1);
     reinit.reinit_layers = 2;
+    let mut mixup = base.clone();
+    mixup.mixup = f64::NAN;
+    let mut eda = base.clone();
+    eda.eda_alpha = 1.0;
     let cases = [
+        (mixup, "--mixup"),
+        (eda, "--eda-alpha"),
         (decay, "--layer-lr-decay"),
         (rdrop, "--rdrop"),
         (reinit, "--reinit-layers 2"),

@@ -63,6 +63,8 @@ impl Scenario {
             out: self.dir.path().join("run"),
             batch_size: 8,
             quiet: true,
+            // Each scenario trains several runs into one folder.
+            overwrite: true,
             ..TrainConfig::default()
         };
         adjust(&mut config);

@@ -18,10 +18,10 @@ pub struct BenchArgs {
     #[arg(long)]
     model: String,
     /// Examples per batch.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = super::at_least_one)]
     batch_size: usize,
     /// Tokens per example.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = super::at_least_one)]
     seq_len: usize,
     /// Top encoder layers that train, or `all`.
     #[arg(long, default_value = "all")]
@@ -30,7 +30,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = "mean")]
     pooling: Pooling,
     /// Timed steps (and inference batches).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = super::at_least_one)]
     steps: usize,
     /// Untimed steps first.
     #[arg(long, default_value_t = 1)]
@@ -52,7 +52,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = "label")]
     label_col: String,
     /// Longest input in tokens for --padding-data (longer texts are truncated, as in training).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = super::at_least_one)]
     max_len: usize,
 }
 

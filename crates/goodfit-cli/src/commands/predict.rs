@@ -68,7 +68,7 @@ pub struct PredictArgs {
     #[arg(long)]
     text_col: Option<String>,
     /// Texts per batch.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = super::at_least_one)]
     batch_size: usize,
     /// Also write the raw logits as `logit_<label>` columns (for an ensemble, the log of
     /// the averaged probabilities).
@@ -155,7 +155,7 @@ pub struct EvalArgs {
     #[arg(long)]
     label_col: Option<String>,
     /// Texts per batch.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = super::at_least_one)]
     batch_size: usize,
     #[command(flatten)]
     decision: DecisionArgs,

@@ -169,6 +169,26 @@ pub struct TrainArgs {
     #[arg(long, value_name = "ALPHA")]
     #[serde(skip_serializing_if = "Option::is_none")]
     rdrop: Option<f64>,
+    /// Gradual unfreezing: the first epoch trains the head alone, each later one also the
+    /// next of the --train-layers from the top down: true or false [default: false].
+    #[arg(long, value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gradual_unfreeze: Option<bool>,
+    /// Mixup of pooled features: each batch trains on mixtures λ·x + (1 − λ)·x' of its
+    /// examples and of their losses, λ ~ Beta(ALPHA, ALPHA); 0 is off [default: 0].
+    #[arg(long, value_name = "ALPHA")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mixup: Option<f64>,
+    /// Easy data augmentation: add N copies of each training text with random word swaps
+    /// (even copies) or deletions (odd ones); not with --auto or --cv-folds [default: 0].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eda_copies: Option<usize>,
+    /// EDA's strength: the share of words swapped, or each word's chance of deletion
+    /// [default: 0.1].
+    #[arg(long, value_name = "ALPHA")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eda_alpha: Option<f64>,
     /// With no remedy flag and classes imbalanced over 3 : 1 (from 1.5 : 1 under 500
     /// training rows), train with the logit-adjusted loss: true or false [default: true;
     /// false when any remedy flag, --loss ce included, is given].
@@ -228,6 +248,11 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip)]
     config: Option<PathBuf>,
+    /// Replace the run already in --out (its model, metrics, report and trials); without
+    /// it, a folder holding a run is refused before anything is read or written.
+    #[arg(long)]
+    #[serde(skip)]
+    overwrite: bool,
     /// Continue the run in this folder from its last finished epoch.
     #[arg(long)]
     #[serde(skip)]
@@ -343,9 +368,10 @@ pub(crate) fn resolve(args: &TrainArgs) -> Result<TrainConfig> {
             toml::Value::String(run.to_string_lossy().into_owned()),
         );
     }
-    let config: TrainConfig = toml::Value::Table(table)
+    let mut config: TrainConfig = toml::Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| anyhow::anyhow!("invalid setting: {}", e.message()))?;
+    config.overwrite = args.overwrite;
     config.validate()?;
     Ok(config)
 }

@@ -6,10 +6,21 @@ use crate::error::{Error, Position, Result};
 
 use super::table::{decode_utf8, read_bytes, utf8_message, Cell, Row, Table};
 
+/// The first column name the header repeats: its two 1-based positions and the name.
+fn duplicate_column(columns: &[String]) -> Option<(usize, usize, &str)> {
+    columns.iter().enumerate().find_map(|(second, name)| {
+        columns[..second]
+            .iter()
+            .position(|other| other == name)
+            .map(|first| (first + 1, second + 1, name.as_str()))
+    })
+}
+
 /// Reads a CSV file whose first record is the header.
 ///
 /// Every field becomes [`Cell::Text`]; a record with a different number of fields from the
-/// header is an error naming its line.
+/// header is an error naming its line (and an unclosed quote, when that is the cause), as is
+/// a header naming one column twice.
 pub fn read_csv(path: &Path, delimiter: u8, lossy: bool) -> Result<Table> {
     let bytes = read_bytes(path)?;
     let mut reader = csv::ReaderBuilder::new()
@@ -53,12 +64,38 @@ pub fn read_csv(path: &Path, delimiter: u8, lossy: bool) -> Result<Table> {
                 *first = first.trim_start_matches('\u{feff}').to_string();
             }
             columns = fields;
+            if let Some((first, second, name)) = duplicate_column(&columns) {
+                return Err(Error::input(
+                    Position::line(path, line.max(1)).with_field(name),
+                    format!(
+                        "the header names column '{name}' twice (columns {first} and {second}): rename one"
+                    ),
+                ));
+            }
             continue;
         }
         if fields.len() == 1 && fields[0].is_empty() && columns.len() > 1 {
             continue; // a blank line
         }
         if fields.len() != columns.len() {
+            // A quote left open swallows the line breaks after it, so a record with the
+            // wrong field count and a line break inside a field is most likely one.
+            if let Some((index, field)) = fields.iter().enumerate().find(|(_, f)| f.contains('\n'))
+            {
+                let name = columns
+                    .get(index)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", index + 1));
+                return Err(Error::input(
+                    Position::line(path, line).with_field(&name),
+                    format!(
+                        "a quote opened on line {line} is not closed: the field runs over {} more lines, leaving the record {} field(s) where the header has {}",
+                        field.matches('\n').count(),
+                        fields.len(),
+                        columns.len()
+                    ),
+                ));
+            }
             return Err(Error::input(
                 Position::line(path, line),
                 format!(

@@ -1,6 +1,7 @@
 //! Reading and understanding labelled data: files into tables, tables into datasets,
 //! and what can be learned about a dataset before any training.
 
+pub mod augment;
 pub mod csv_reader;
 pub mod dataset;
 pub mod duplicates;

@@ -25,6 +25,9 @@ pub enum Cell {
     Float(f64),
     /// Text; every CSV field is text.
     Text(String),
+    /// A JSON object or array, as its JSON text: text where text is wanted, never a label
+    /// or a number.
+    Nested(String),
 }
 
 impl Cell {
@@ -40,6 +43,10 @@ impl Cell {
                 .parse::<f64>()
                 .map_err(|_| format!("'{}' is not a number", shorten(text, 40))),
             Cell::Bool(value) => Err(format!("{value} is not a number")),
+            Cell::Nested(json) => Err(format!(
+                "{} is a JSON object or array, not a number",
+                shorten(json, 40)
+            )),
             Cell::Null => Err("the value is null".into()),
             Cell::Missing => Err("the field is missing from this row".into()),
         }
@@ -56,14 +63,14 @@ impl Cell {
             Cell::Bool(value) => Some(Label::Text(value.to_string())),
             Cell::Text(text) if text.trim().is_empty() => None,
             Cell::Text(text) => Some(Label::parse(text)),
-            Cell::Null | Cell::Missing => None,
+            Cell::Null | Cell::Missing | Cell::Nested(_) => None,
         }
     }
 
     /// The cell as text: numbers and booleans are written out, null and missing are `None`.
     pub fn as_text(&self) -> Option<String> {
         match self {
-            Cell::Text(text) => Some(text.clone()),
+            Cell::Text(text) | Cell::Nested(text) => Some(text.clone()),
             Cell::Int(value) => Some(value.to_string()),
             Cell::Float(value) => Some(value.to_string()),
             Cell::Bool(value) => Some(value.to_string()),
@@ -127,7 +134,17 @@ impl Table {
         self.rows
             .iter()
             .map(|row| {
-                row.cells[column].as_label().ok_or_else(|| {
+                let cell = &row.cells[column];
+                if let Cell::Nested(json) = cell {
+                    return Err(Error::input(
+                        self.cell_position(row, column),
+                        format!(
+                            "the label {} is a JSON object or array; a label must be a string or a number",
+                            shorten(json, 40)
+                        ),
+                    ));
+                }
+                cell.as_label().ok_or_else(|| {
                     Error::input(
                         self.cell_position(row, column),
                         "the label is empty; every row needs a label",

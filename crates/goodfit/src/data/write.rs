@@ -47,6 +47,10 @@ pub fn write_table(path: &Path, columns: &[String], rows: &[Vec<Cell>]) -> Resul
                             serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
                         }
                         Cell::Text(t) => Value::String(t.clone()),
+                        // Written back as the JSON it was read from.
+                        Cell::Nested(json) => {
+                            serde_json::from_str(json).unwrap_or(Value::String(json.clone()))
+                        }
                     };
                     object.insert(name.clone(), value);
                 }

@@ -119,18 +119,39 @@ impl Classifier {
         mask: &Tensor,
         mode: &mut Mode,
     ) -> Result<Tensor> {
-        let hidden = self.encoder.forward_trainable(states, mask, mode)?;
-        let pooled = self.pooling.apply(&hidden, mask, self.pooler.as_ref())?;
+        let pooled = self.pooled_from_frozen(states, mask, mode)?;
         self.head.forward(&pooled, mode)
+    }
+
+    /// The pooled vector `[batch, hidden]` from [`frozen_states`](Self::frozen_states): what
+    /// [`forward_from_frozen`](Self::forward_from_frozen) gives the head.
+    pub fn pooled_from_frozen(
+        &self,
+        states: &Tensor,
+        mask: &Tensor,
+        mode: &mut Mode,
+    ) -> Result<Tensor> {
+        let hidden = self.encoder.forward_trainable(states, mask, mode)?;
+        self.pooling.apply(&hidden, mask, self.pooler.as_ref())
     }
 
     /// Logits from [`frozen_features`](Self::frozen_features): the trainable top only.
     pub fn forward_features(&self, features: &Tensor, mode: &mut Mode) -> Result<Tensor> {
-        let pooled = match (&self.pooler, self.pooling) {
+        self.head
+            .forward(&self.pooled_from_features(features)?, mode)
+    }
+
+    /// The pooled vector `[batch, hidden]` from [`frozen_features`](Self::frozen_features).
+    pub fn pooled_from_features(&self, features: &Tensor) -> Result<Tensor> {
+        Ok(match (&self.pooler, self.pooling) {
             (Some(pooler), Pooling::Pooler) => pooler.forward(features)?.tanh()?,
             _ => features.clone(),
-        };
-        self.head.forward(&pooled, mode)
+        })
+    }
+
+    /// Logits `[batch, classes]` from pooled vectors: the head alone.
+    pub fn classify(&self, pooled: &Tensor, mode: &mut Mode) -> Result<Tensor> {
+        self.head.forward(pooled, mode)
     }
 
     /// The encoder.

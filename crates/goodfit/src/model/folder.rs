@@ -29,7 +29,7 @@ impl ModelFolder {
     /// Pickle checkpoints (`pytorch_model.bin`) are refused: unpickling runs arbitrary code.
     pub fn open(dir: &Path) -> Result<ModelFolder> {
         if !dir.is_dir() {
-            return Err(Error::input(Position::file(dir), "no such model folder"));
+            return Err(not_a_folder(dir));
         }
         let config_path = dir.join("config.json");
         if !config_path.is_file() {
@@ -63,6 +63,24 @@ impl ModelFolder {
             weights,
         })
     }
+
+    /// The longest input the model takes, in tokens: its position embeddings less the
+    /// offset its architecture starts them at.
+    pub fn positions(&self) -> usize {
+        self.config.max_position_embeddings
+            - self.architecture.position_offset(self.config.pad_token_id)
+    }
+}
+
+/// Why `path` is not a model folder: a link that cannot be followed (a loop, a missing
+/// target), a file, or nothing at all.
+fn not_a_folder(path: &Path) -> Error {
+    let message = match (std::fs::symlink_metadata(path), std::fs::metadata(path)) {
+        (Ok(_), Err(error)) => format!("a link that cannot be followed ({error})"),
+        (Ok(_), Ok(meta)) if !meta.is_dir() => "a file, not a model folder".to_string(),
+        _ => "no such model folder".to_string(),
+    };
+    Error::input(Position::file(path), message)
 }
 
 /// Resolves `--model`: a folder as it is; otherwise a hub id (`org/name`) found in the Hugging
@@ -71,6 +89,10 @@ pub fn resolve_model(spec: &str) -> Result<PathBuf> {
     let path = Path::new(spec);
     if path.is_dir() {
         return Ok(path.to_path_buf());
+    }
+    if std::fs::symlink_metadata(path).is_ok() {
+        // Something is there (a file, a broken link, a link loop): not a hub id.
+        return Err(not_a_folder(path));
     }
     let looks_like_id =
         !spec.starts_with(['.', '/', '~']) && spec.split('/').count() <= 2 && !spec.is_empty();

@@ -169,6 +169,16 @@ impl SavedClassifier {
                 format!("not a goodfit classifier description: {e}"),
             )
         })?;
+        if info.max_len > folder.positions() || info.max_len < 2 {
+            return Err(Error::input(
+                Position::file(&info_path).with_field("max_len"),
+                format!(
+                    "max_len {} is outside what the model takes (2 to {} positions)",
+                    info.max_len,
+                    folder.positions()
+                ),
+            ));
+        }
         let mut params = Params::load(
             &folder.weights,
             folder.architecture.weight_prefix(),

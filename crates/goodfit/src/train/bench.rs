@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{
     resolve_model, Classifier, ClassifierSpec, Mode, ModelFolder, Params, Pooling, TrainLayers,
 };
@@ -73,6 +73,13 @@ impl BenchReport {
 pub fn bench(config: &BenchConfig) -> Result<BenchReport> {
     let device = Device::Cpu;
     let folder = ModelFolder::open(&resolve_model(&config.model)?)?;
+    if config.seq_len > folder.positions() {
+        return Err(Error::Invalid(format!(
+            "--seq-len {}: the model takes at most {} positions",
+            config.seq_len,
+            folder.positions()
+        )));
+    }
     let mut params = Params::load(
         &folder.weights,
         folder.architecture.weight_prefix(),

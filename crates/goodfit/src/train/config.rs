@@ -111,6 +111,17 @@ pub struct TrainConfig {
     /// R-Drop's α (Liang et al. 2021): each batch runs twice with different dropout and the
     /// loss adds α times the symmetric KL divergence of the two predictions (0: off).
     pub rdrop: f64,
+    /// Gradual unfreezing (Howard & Ruder 2018): the first epoch trains the head alone and
+    /// each later epoch one more of the layers that train, from the top down.
+    pub gradual_unfreeze: bool,
+    /// Mixup of pooled features (Zhang et al. 2018; Guo et al. 2019): each batch trains on
+    /// `λ·x + (1 − λ)·x'` of its examples' pooled vectors, λ ~ Beta(α, α) (0: off).
+    pub mixup: f64,
+    /// Easy data augmentation (Wei & Zou 2019): this many copies of each training text,
+    /// each with random word swaps or deletions, join the training set (0: off).
+    pub eda_copies: usize,
+    /// EDA's α: the share of a text's words swapped, or each word's chance of deletion.
+    pub eda_alpha: f64,
     /// Epochs without improvement before stopping (0: never stop early).
     pub patience: usize,
     /// The smallest change that counts as an improvement.
@@ -138,6 +149,11 @@ pub struct TrainConfig {
     pub strict: bool,
     /// No progress bars.
     pub quiet: bool,
+    /// Replace a run already in `out` (Hugging Face's `overwrite_output_dir`); without it a
+    /// fresh run refuses a folder holding one. Not kept in `config.toml`: reusing a run's
+    /// settings never replaces a run unasked.
+    #[serde(skip)]
+    pub overwrite: bool,
 }
 
 impl Default for TrainConfig {
@@ -172,6 +188,10 @@ impl Default for TrainConfig {
             reinit_layers: 0,
             swa_epochs: 0,
             rdrop: 0.0,
+            gradual_unfreeze: false,
+            mixup: 0.0,
+            eda_copies: 0,
+            eda_alpha: 0.1,
             class_weight: ClassWeight::None,
             loss: LossKind::CrossEntropy,
             focal_gamma: 2.0,
@@ -192,6 +212,7 @@ impl Default for TrainConfig {
             eval_batch_size: 64,
             strict: false,
             quiet: false,
+            overwrite: false,
         }
     }
 }
@@ -208,8 +229,18 @@ impl TrainConfig {
         toml::from_str(text).map_err(|error| {
             let mut pos = Position::file(path);
             if let Some(span) = error.span() {
-                let line = text[..span.start].matches('\n').count() as u64 + 1;
+                let start = span.start.min(text.len());
+                let line = text[..start].matches('\n').count() as u64 + 1;
                 pos = Position::line(path, line);
+                // The span of a bad value sits on its `key = value` line: name the key.
+                let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let line_text = text[line_start..].lines().next().unwrap_or("");
+                if let Some((key, _)) = line_text.split_once('=') {
+                    let key = key.trim().trim_matches('"');
+                    if !key.is_empty() && !key.starts_with('[') {
+                        pos = pos.with_field(key);
+                    }
+                }
             }
             Error::input(pos, error.message().to_string())
         })
@@ -246,6 +277,7 @@ impl TrainConfig {
             ("batch-size", self.batch_size),
             ("grad-accum", self.grad_accum),
             ("eval-batch-size", self.eval_batch_size),
+            ("train-eval-size", self.train_eval_size),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -309,6 +341,18 @@ impl TrainConfig {
             return bad(format!(
                 "--rdrop must be zero or positive, not {}",
                 self.rdrop
+            ));
+        }
+        if !(self.mixup.is_finite() && self.mixup >= 0.0) {
+            return bad(format!(
+                "--mixup must be zero or positive, not {}",
+                self.mixup
+            ));
+        }
+        if !(self.eda_alpha.is_finite() && self.eda_alpha > 0.0 && self.eda_alpha < 1.0) {
+            return bad(format!(
+                "--eda-alpha must be between 0 and 1, not {}",
+                self.eda_alpha
             ));
         }
         if self.swa_epochs > self.epochs {
@@ -440,7 +484,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            error.starts_with("c.toml:2: unknown field `batch_sise`"),
+            error.starts_with("c.toml:2, field 'batch_sise': unknown field `batch_sise`"),
             "{error}"
         );
         let mut config = TrainConfig {

@@ -86,6 +86,12 @@ impl Pool {
     /// The pool of `session`.
     pub fn of(session: &Session) -> Result<Pool> {
         let data = &session.data;
+        if data.train_rows < data.train.len() {
+            // A fold would train on copies of its own validation rows.
+            return Err(Error::Invalid(
+                "--eda-copies cannot be cross-validated (a fold would train on augmented copies of the rows it validates on): train without --auto or --cv-folds, or without --eda-copies".into(),
+            ));
+        }
         let mut examples = data.train.clone();
         examples.encoded.extend(data.val.encoded.iter().cloned());
         examples.targets.extend(data.val.targets.iter().copied());

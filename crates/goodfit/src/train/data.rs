@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokenizers::Tokenizer;
 
+use crate::data::augment::eda_copies;
 use crate::data::{
     inspect, read_table, stratified_split, ColumnSpec, DataSummary, Dataset, Inputs, LabelMap,
     ReadOptions,
@@ -50,8 +51,10 @@ impl Examples {
 pub struct Prepared {
     /// The classes, from the training file.
     pub labels: LabelMap,
-    /// Examples to train on.
+    /// Examples to train on: the training rows, then any augmented copies of them.
     pub train: Examples,
+    /// How many of `train` are the training rows themselves (the rest are augmented).
+    pub train_rows: usize,
     /// Examples to validate on.
     pub val: Examples,
     /// Examples to test on, when a test file was given.
@@ -84,14 +87,14 @@ pub fn prepare(
         encoded: encode_texts(tokenizer, &texts, config.max_len)?,
         targets,
     };
-    let (train, val) = match &config.val {
+    let (train_rows, val) = match &config.val {
         Some(path) => {
             let (val_texts, val_data) = read_texts(path, config, observer)?;
             let val = Examples {
                 targets: val_data.class_indices(&labels)?,
                 encoded: encode_texts(tokenizer, &val_texts, config.max_len)?,
             };
-            (all, val)
+            ((0..all.len()).collect::<Vec<usize>>(), val)
         }
         None => {
             let names: Vec<String> = labels.labels().iter().map(|l| l.as_text()).collect();
@@ -110,9 +113,21 @@ pub fn prepare(
                 all.len(),
                 config.val_fraction
             ));
-            (all.select(&split.train), all.select(&split.validation))
+            let val = all.select(&split.validation);
+            (split.train, val)
         }
     };
+    let mut train = all.select(&train_rows);
+    let original_rows = train.len();
+    if config.eda_copies > 0 {
+        let originals: Vec<&str> = train_rows.iter().map(|&r| texts[r].as_str()).collect();
+        let added = augment_texts(&mut train, &originals, config, tokenizer)?;
+        observer.message(&format!(
+            "EDA: {added} augmented texts (word swaps and deletions, α {}) join the {} training rows",
+            config.eda_alpha,
+            originals.len()
+        ));
+    }
     let (test, test_data) = match &config.test {
         Some(path) => {
             let (test_texts, test_data) = read_texts(path, config, observer)?;
@@ -128,10 +143,36 @@ pub fn prepare(
     Ok(Prepared {
         labels,
         train,
+        train_rows: original_rows,
         val,
         test,
         summary,
     })
+}
+
+/// Appends `config.eda_copies` augmented copies of each of `texts` (the training rows of
+/// `train`, in order) to `train`, with their labels; returns how many were added.
+fn augment_texts(
+    train: &mut Examples,
+    texts: &[&str],
+    config: &TrainConfig,
+    tokenizer: &Tokenizer,
+) -> Result<usize> {
+    let mut augmented = Vec::new();
+    let mut targets = Vec::new();
+    for (row, text) in texts.iter().enumerate() {
+        let seed = config
+            .seed
+            .wrapping_mul(0x9E37_79B9)
+            .wrapping_add(row as u64);
+        augmented.extend(eda_copies(text, config.eda_copies, config.eda_alpha, seed));
+        targets.extend(std::iter::repeat_n(train.targets[row], config.eda_copies));
+    }
+    train
+        .encoded
+        .extend(encode_texts(tokenizer, &augmented, config.max_len)?);
+    train.targets.extend(targets);
+    Ok(augmented.len())
 }
 
 /// The texts of a labelled file, with empty texts skipped (or, under `strict`, refused).

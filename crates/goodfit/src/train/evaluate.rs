@@ -9,12 +9,12 @@ use crate::model::{encode_texts, load_tokenizer, Classifier, Mode, SavedClassifi
 
 use super::batching::eval_batches;
 use super::data::Examples;
-use super::frozen::{forward_rows, Precomputed};
+use super::frozen::{pooled_rows, Precomputed};
 use super::observer::Observer;
 use super::session::Session;
 
 /// Raw logits of every class for `rows` of `encoded`, in the order of `rows`, from
-/// `precomputed` frozen-part outputs when given (see [`forward_rows`]).
+/// `precomputed` frozen-part outputs when given (see [`pooled_rows`]).
 ///
 /// Batches are sorted by length so that little padding is computed; `after_batch` is called
 /// with the number of examples done (for a progress bar).
@@ -35,7 +35,7 @@ pub fn predict_logits(
     let mut out = vec![Vec::new(); rows.len()];
     let mut mode = Mode::eval();
     for batch_rows in eval_batches(rows, batch_size, &lengths) {
-        let logits: Vec<Vec<f32>> = forward_rows(
+        let pooled = pooled_rows(
             classifier,
             encoded,
             &batch_rows,
@@ -43,8 +43,8 @@ pub fn predict_logits(
             &mut mode,
             pad_id,
             device,
-        )?
-        .to_vec2()?;
+        )?;
+        let logits: Vec<Vec<f32>> = classifier.classify(&pooled, &mut mode)?.to_vec2()?;
         for (row, logits) in batch_rows.iter().zip(logits) {
             out[position[row]] = logits.iter().map(|&z| f64::from(z)).collect();
         }

@@ -96,9 +96,10 @@ impl Precomputed {
     }
 }
 
-/// Logits `[rows, classes]` for `rows` of the tokenised examples `encoded`: from `precomputed` inputs when there
-/// are some, else from the tokens through the whole model.
-pub fn forward_rows(
+/// The pooled vectors `[rows, hidden]` of `rows` of the tokenised examples `encoded`, which
+/// [`Classifier::classify`] turns into logits: from `precomputed` inputs when there are
+/// some, else from the tokens through the whole model.
+pub fn pooled_rows(
     classifier: &Classifier,
     encoded: &[Vec<u32>],
     rows: &[usize],
@@ -109,7 +110,7 @@ pub fn forward_rows(
 ) -> Result<Tensor> {
     match precomputed {
         Some(Precomputed::Features(features)) => {
-            classifier.forward_features(&pick_rows(features, rows)?, mode)
+            classifier.pooled_from_features(&pick_rows(features, rows)?)
         }
         Some(Precomputed::States(states)) => {
             let batch = make_batch(encoded, rows, pad_id, device)?;
@@ -122,11 +123,11 @@ pub fn forward_rows(
                     Ok(state.pad_with_zeros(0, 0, pad)?)
                 })
                 .collect::<Result<Vec<Tensor>>>()?;
-            classifier.forward_from_frozen(&Tensor::stack(&padded, 0)?, &batch.mask, mode)
+            classifier.pooled_from_frozen(&Tensor::stack(&padded, 0)?, &batch.mask, mode)
         }
         None => {
             let batch = make_batch(encoded, rows, pad_id, device)?;
-            classifier.forward(&batch.ids, &batch.mask, mode)
+            classifier.embed(&batch.ids, &batch.mask, mode)
         }
     }
 }

@@ -64,6 +64,11 @@ pub fn learning_curve(
             "--fractions must be numbers in (0, 1], e.g. 0.1,0.25,0.5,1".into(),
         ));
     }
+    if config.eda_copies > 0 {
+        return Err(Error::Invalid(
+            "--eda-copies cannot be combined with a learning curve: its fractions would mix augmented copies with the rows they copy".into(),
+        ));
+    }
     let session = Session::open(config, observer)?;
     let metric = match config.monitor.strip_prefix("val_") {
         Some("loss") | None => "f1_macro".to_string(),

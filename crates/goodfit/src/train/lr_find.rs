@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::model::TrainLayers;
 
 use super::batching::training_epoch;
-use super::frozen::forward_rows;
+use super::frozen::pooled_rows;
 use super::imbalance::class_counts;
 use super::loss::{classification_loss, LossSpec};
 use super::observer::Observer;
@@ -158,7 +158,7 @@ pub fn lr_find(
                 break 'sweep;
             }
             let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
-            let logits = forward_rows(
+            let pooled = pooled_rows(
                 &classifier,
                 &train.encoded,
                 rows,
@@ -167,6 +167,7 @@ pub fn lr_find(
                 session.pad_id(),
                 &session.device,
             )?;
+            let logits = classifier.classify(&pooled, &mut mode)?;
             let loss_tensor: Tensor = classification_loss(&logits, &targets, &loss_spec)?;
             let loss = loss_tensor.to_scalar::<f32>()? as f64;
             average = beta * average + (1.0 - beta) * loss;

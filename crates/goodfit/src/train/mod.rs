@@ -15,6 +15,7 @@ pub mod imbalance;
 pub mod learning_curve;
 pub mod loss;
 pub mod lr_find;
+pub mod mixup;
 pub mod observer;
 pub mod optimizer;
 pub mod oversample;

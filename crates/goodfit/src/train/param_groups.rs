@@ -50,6 +50,26 @@ pub fn param_groups(vars: &BTreeMap<String, Var>, config: &TrainConfig) -> Vec<P
     groups
 }
 
+/// The weights that stay still in `epoch` (1-based) under gradual unfreezing (Howard &
+/// Ruder 2018, ULMFiT): the first epoch trains the head alone, each later one unfreezes the
+/// next layer down, so the encoder layer `depth` steps below the top (the embeddings one
+/// step below layer 0) trains from epoch `depth + 2`. The head and pooler always train.
+pub fn still_in_epoch(vars: &BTreeMap<String, Var>, epoch: usize) -> Vec<&Var> {
+    let top = vars.keys().filter_map(|n| layer_index(n)).max();
+    vars.iter()
+        .filter(|(name, _)| !(name.starts_with("classifier") || name.starts_with("pooler")))
+        .filter(|(name, _)| {
+            let depth = match (layer_index(name), top) {
+                (Some(i), Some(top)) => top - i,
+                (None, Some(top)) => top + 1,
+                (_, None) => 0,
+            };
+            depth + 2 > epoch
+        })
+        .map(|(_, var)| var)
+        .collect()
+}
+
 /// The encoder layer a weight belongs to (`encoder.layer.3.…` → 3).
 fn layer_index(name: &str) -> Option<usize> {
     name.strip_prefix("encoder.layer.")?
@@ -80,6 +100,37 @@ mod tests {
             .find(|g| g.params.iter().any(|(n, _)| n == name))
             .unwrap()
             .lr
+    }
+
+    #[test]
+    fn gradual_unfreezing_frees_one_layer_down_per_epoch_after_the_head() {
+        let names = [
+            "embeddings.word_embeddings.weight",
+            "encoder.layer.4.output.dense.weight",
+            "encoder.layer.5.output.dense.weight",
+            "encoder.layer.5.output.dense.bias",
+            "pooler.dense.weight",
+            "classifier.weight",
+        ];
+        let vars = vars(&names);
+        let still = |epoch: usize| -> Vec<&str> {
+            let still = still_in_epoch(&vars, epoch);
+            vars.iter()
+                .filter(|(_, v)| still.iter().any(|s| s.id() == v.id()))
+                .map(|(n, _)| n.as_str())
+                .collect()
+        };
+        assert_eq!(still(1).len(), 4, "the head alone trains first");
+        assert_eq!(
+            still(2),
+            [
+                "embeddings.word_embeddings.weight",
+                "encoder.layer.4.output.dense.weight"
+            ]
+        );
+        // The embeddings sit one step below layer 0: with six layers, from epoch 8.
+        assert_eq!(still(7), ["embeddings.word_embeddings.weight"]);
+        assert!(still(8).is_empty());
     }
 
     #[test]

@@ -86,7 +86,10 @@ impl Predictor {
         let members = spec
             .members
             .iter()
-            .map(|m| SavedClassifier::open(&run.join(m), &Device::Cpu))
+            .map(|m| {
+                let dir = crate::io::inside_run(run, m, file, "members")?;
+                SavedClassifier::open(&dir, &Device::Cpu)
+            })
             .collect::<Result<Vec<_>>>()?;
         let first = &members[0].info;
         for (member, path) in members.iter().zip(&spec.members).skip(1) {

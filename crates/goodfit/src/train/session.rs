@@ -39,7 +39,7 @@ impl Session {
         let model_dir = resolve_model(&config.model)?;
         let folder = ModelFolder::open(&model_dir)?;
         let tokenizer = load_tokenizer(&model_dir)?;
-        let positions = model_positions(&folder);
+        let positions = folder.positions();
         let mut config = config.clone();
         if config.max_len > positions {
             observer.message(&format!(
@@ -49,8 +49,14 @@ impl Session {
             config.max_len = positions;
         }
         let data = prepare(&config, &tokenizer, observer)?;
+        if let Some(objective) = &config.tune_threshold {
+            // Read a cost file now: a mistake in it should cost neither a training run nor
+            // the run already in the output folder.
+            objective.scoring(&data.labels, 0)?;
+        }
         if config.default_remedy && !config.imbalance_remedied() {
-            let counts = class_counts(&data.train.targets, data.labels.len());
+            let rows = &data.train.targets[..data.train_rows];
+            let counts = class_counts(rows, data.labels.len());
             if let Some(ratio) = calls_for_remedy(&counts) {
                 observer.message(&format!(
                     "the training classes are imbalanced ({ratio:.1} : 1) and no remedy is set: training with the logit-adjusted loss (--loss logit-adjusted; --default-remedy false keeps plain cross-entropy)"
@@ -120,6 +126,20 @@ impl Session {
         Ok(session)
     }
 
+    /// Reads and checks what [`open`](Self::open) reads (the model folder, its tokenizer,
+    /// every data file) without computing anything, for a caller that opens sessions later
+    /// but must know its inputs are good before it touches an output folder.
+    pub fn check_inputs(config: &TrainConfig) -> Result<()> {
+        let model_dir = resolve_model(&config.model)?;
+        ModelFolder::open(&model_dir)?;
+        let tokenizer = load_tokenizer(&model_dir)?;
+        let data = prepare(config, &tokenizer, &super::observer::Silent)?;
+        if let Some(objective) = &config.tune_threshold {
+            objective.scoring(&data.labels, 0)?;
+        }
+        Ok(())
+    }
+
     /// The validation split, as [`fit`] scores it.
     pub fn heldout(&self) -> Heldout<'_> {
         Heldout {
@@ -130,7 +150,7 @@ impl Session {
 
     /// The longest input the model takes, in tokens.
     pub fn positions(&self) -> usize {
-        model_positions(&self.folder)
+        self.folder.positions()
     }
 
     /// The padding token's id.
@@ -168,15 +188,6 @@ impl Session {
         )?;
         Ok((classifier, params))
     }
-}
-
-/// The longest input `folder`'s model takes: its position embeddings less the offset its
-/// architecture starts them at.
-fn model_positions(folder: &ModelFolder) -> usize {
-    folder.config.max_position_embeddings
-        - folder
-            .architecture
-            .position_offset(folder.config.pad_token_id)
 }
 
 /// The most memory the frozen layers' cached output may take (4 GiB); above it the cache

@@ -23,14 +23,15 @@ use super::data::{fixed_sample, Examples, Prepared};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::Scored;
 pub(crate) use super::evaluate::Scorer;
-use super::frozen::{forward_rows, FrozenCache, Precomputed};
+use super::frozen::{pooled_rows, FrozenCache, Precomputed};
 use super::imbalance::class_counts;
 pub use super::imbalance::IMBALANCE_WARNING;
 use super::loss::{classification_loss, l1_penalty, symmetric_kl, LossSpec};
+use super::mixup::Mix;
 use super::observer::Observer;
 use super::optimizer::{clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig};
 use super::oversample::{describe as describe_oversampling, oversample};
-use super::param_groups::param_groups;
+use super::param_groups::{param_groups, still_in_epoch};
 use super::run_writer::{write_run, RunOutcome};
 use super::schedule::LrSchedule;
 pub use super::session::Session;
@@ -84,8 +85,13 @@ pub struct RunResult {
 /// run with the same seed.
 pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Result<RunResult> {
     config.validate()?;
-    prepare_run_dir(&config.out, config, resume)?;
+    if !resume {
+        check_out_dir(&config.out, config.overwrite)?;
+    }
+    // Everything is read and checked before the run folder is touched: a typo in a path
+    // must not cost the run already there.
     let session = Session::open(config, observer)?;
+    prepare_run_dir(&config.out, config, resume)?;
     if !resume && session.config.loss != config.loss {
         // The default remedy changed the loss: config.toml says what trains (and what a
         // resumed run reads).
@@ -117,10 +123,6 @@ pub fn train_in_session(
         data.labels.len()
     ));
     warn_unremedied_imbalance(&session.config, data, observer);
-    if let Some(objective) = &session.config.tune_threshold {
-        // Read a cost file now: a mistake in it should not cost a training run.
-        objective.scoring(&data.labels, 0)?;
-    }
     let oversampled = match (session.config.oversample, &session.cache) {
         (
             Some(how),
@@ -167,7 +169,7 @@ pub fn train_in_session(
             epochs_run: fitted.state.epochs_done,
             stopped_early: fitted.state.stopped_early,
             seconds: fitted.state.seconds,
-            train_targets: &data.train.targets,
+            train_targets: &data.train.targets[..data.train_rows],
             val: &fitted.val,
             val_targets: &data.val.targets,
             section: None,
@@ -296,8 +298,11 @@ pub fn fit(
         let mut accumulated: Option<candle_core::backprop::GradStore> = None;
         for (index, rows) in batches.iter().enumerate() {
             let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
+            let mix = (config.mixup > 0.0)
+                .then(|| Mix::draw(config.mixup, rows.len(), config.seed, epoch, index))
+                .transpose()?;
             let forward = |mode: &mut Mode| {
-                forward_rows(
+                let pooled = pooled_rows(
                     &classifier,
                     &train.encoded,
                     rows,
@@ -305,16 +310,25 @@ pub fn fit(
                     mode,
                     pad_id,
                     device,
-                )
+                )?;
+                let pooled = match &mix {
+                    Some(mix) => mix.apply(&pooled)?,
+                    None => pooled,
+                };
+                classifier.classify(&pooled, mode)
+            };
+            let batch_loss = |logits: &Tensor| match &mix {
+                Some(mix) => mix.loss(logits, &targets, &loss_spec),
+                None => classification_loss(logits, &targets, &loss_spec),
             };
             let logits = forward(&mut mode)?;
-            let mut data_loss = classification_loss(&logits, &targets, &loss_spec)?;
+            let mut data_loss = batch_loss(&logits)?;
             let mut consistency = None;
             if config.rdrop > 0.0 {
                 // R-Drop: the same batch again; the dropout masks differ as `mode`'s
                 // generator has moved on.
                 let again = forward(&mut mode)?;
-                let second = classification_loss(&again, &targets, &loss_spec)?;
+                let second = batch_loss(&again)?;
                 data_loss = ((data_loss + second)? * 0.5)?;
                 consistency = Some((symmetric_kl(&logits, &again)? * config.rdrop)?);
             }
@@ -342,7 +356,13 @@ pub fn fit(
             super::optimizer::accumulate(&mut accumulated, &grads, vars.values())?;
             drop(grads);
             if (index + 1) % config.grad_accum == 0 || index + 1 == batches.len() {
-                let grads = accumulated.take().unwrap_or_default();
+                let mut grads = accumulated.take().unwrap_or_default();
+                if config.gradual_unfreeze {
+                    // Without a gradient a weight is not stepped, its moments untouched.
+                    for var in still_in_epoch(&vars, epoch) {
+                        grads.remove(var.as_tensor());
+                    }
+                }
                 let norm = grad_norm(&grads, vars.values())?;
                 if !norm.is_finite() {
                     return Err(Error::Invalid(format!(
@@ -503,6 +523,47 @@ fn insert_metrics(record: &mut Map<String, Value>, prefix: &str, metrics: &Metri
     for name in SCALAR_METRICS {
         record.insert(format!("{prefix}_{name}"), json!(metrics.get(name)));
     }
+}
+
+/// What in a folder says a run lives there: its results, its checkpoint, a search's files.
+const RUN_MARKERS: [&str; 5] = [
+    METRICS_FILE,
+    MODEL_DIR,
+    CHECKPOINT_FILE,
+    crate::auto::AUTO_FILE,
+    crate::auto::TRIALS_FILE,
+];
+
+/// Refuses to start a fresh run in `out` when a run lives there, unless `overwrite`; an
+/// `out` that is a file is refused always. Reads only.
+pub fn check_out_dir(out: &Path, overwrite: bool) -> Result<()> {
+    if out.exists() && !out.is_dir() {
+        return Err(Error::Invalid(format!(
+            "--out {}: is a file, not a folder",
+            out.display()
+        )));
+    }
+    if overwrite {
+        return Ok(());
+    }
+    let found: Vec<&str> = RUN_MARKERS
+        .into_iter()
+        .filter(|name| out.join(name).exists())
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    let unfinished = !out.join(METRICS_FILE).exists() && out.join(CHECKPOINT_FILE).exists();
+    Err(Error::Invalid(format!(
+        "--out {} already holds a run ({}): pass --overwrite to replace it{}, or choose another --out",
+        out.display(),
+        found.join(", "),
+        if unfinished {
+            ", --resume to continue it"
+        } else {
+            ""
+        }
+    )))
 }
 
 /// Creates the run folder. A fresh run removes a previous run's outputs first, so that a

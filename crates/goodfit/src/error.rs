@@ -119,6 +119,10 @@ pub enum Error {
     /// A setting or a combination of inputs that cannot work (not tied to one place in a file).
     #[error("{0}")]
     Invalid(String),
+    /// Training diverged: the loss or the gradient norm stopped being finite. A finding about
+    /// the settings (a search records it and goes on), not a fault of the inputs.
+    #[error("{0}")]
+    Diverged(String),
 }
 
 impl Error {

@@ -548,3 +548,63 @@ fn auto_cross_validates_every_trial_when_asked_and_predicts_with_what_it_chose()
         assert!(out.join("ensemble.json").is_file());
     }
 }
+
+#[test]
+fn a_diverging_trial_is_recorded_and_the_search_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    let out = dir.path().join("auto");
+    let mut cfg = config(&model, &train_path, &val_path, &out);
+    // The encoder's rate is absurd: every fine-tune diverges; head-only trials train.
+    cfg.lr = 1e30;
+    let search = AutoConfig {
+        budget_minutes: None,
+        max_trials: Some(3),
+        select_metric: "accuracy".into(),
+        cv_folds: Some(0),
+    };
+    run_auto(&cfg, &search, &Silent).unwrap();
+    let trials = read_trials(&out.join("trials.jsonl")).unwrap();
+    assert!(
+        trials
+            .iter()
+            .any(|t| t.error.as_deref().is_some_and(|e| e.contains("diverged"))),
+        "{trials:?}"
+    );
+    assert!(trials.iter().any(|t| t.error.is_none() && t.chosen));
+}
+
+/// An observer that breaks the model folder's vocabulary once the first session is open.
+struct Saboteur {
+    vocab: std::path::PathBuf,
+}
+
+impl Observer for Saboteur {
+    fn message(&self, text: &str) {
+        if text.starts_with("trial ") {
+            std::fs::write(&self.vocab, "").unwrap();
+        }
+    }
+}
+
+#[test]
+fn any_other_error_in_a_trial_stops_the_search_with_its_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train_path, val_path) = setup(dir.path());
+    let out = dir.path().join("auto");
+    let cfg = config(&model, &train_path, &val_path, &out);
+    let search = AutoConfig {
+        budget_minutes: None,
+        max_trials: Some(4),
+        select_metric: "accuracy".into(),
+        cv_folds: Some(0),
+    };
+    let saboteur = Saboteur {
+        vocab: model.join("vocab.txt"),
+    };
+    let error = run_auto(&cfg, &search, &saboteur)
+        .err()
+        .expect("the search stops")
+        .to_string();
+    assert!(error.contains("vocab.txt"), "{error}");
+}

@@ -683,8 +683,9 @@ impl<'a> Search<'a> {
                 std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                 return Ok(());
             }
-            // A setting that fails (a diverged loss) is a finding, not the end of the search.
-            Err(Error::Invalid(message)) => (None, None, Some(message)),
+            // A diverged loss is a finding about the setting, not the end of the search; any
+            // other error is the user's to see.
+            Err(Error::Diverged(message)) => (None, None, Some(message)),
             Err(other) => return Err(other),
         };
         let mut trial = self.record(

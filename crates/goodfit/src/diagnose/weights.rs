@@ -65,6 +65,12 @@ pub fn layer_of(name: &str) -> String {
     }
 }
 
+/// Whether `layer` (as [`layer_of`] names it) is the classification head goodfit adds,
+/// rather than a layer of the pretrained model.
+fn is_new_head(layer: &str) -> bool {
+    layer == "classifier"
+}
+
 fn values(tensor: &Tensor) -> Result<Vec<f64>> {
     Ok(tensor
         .to_dtype(DType::F64)?
@@ -162,7 +168,9 @@ pub fn weight_report(
             Some((diff / base.max(1e-30)).sqrt())
         };
         if let Some(d) = drift {
-            if d > EXTREME_DRIFT {
+            // A new head starts from random weights: drifting away from them is its job,
+            // and it holds no pretrained knowledge to lose.
+            if d > EXTREME_DRIFT && !is_new_head(&layer) {
                 report.flags.push(format!("{layer} drifted {:.0}% from its starting weights: the pretrained knowledge may be overwritten; lower --lr or train fewer layers", d * 100.0));
             }
             if is_trainable && d == 0.0 {
@@ -250,5 +258,29 @@ mod tests {
         assert!(report.flags[0].contains("encoder.layer.1 is meant to train but did not change"));
         let ratios = update_ratios(&now, &start).unwrap();
         assert!((ratios["encoder.layer.0"] - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn only_pretrained_layers_are_warned_of_drift() {
+        let t = |v: &[f32]| Tensor::new(v, &Device::Cpu).unwrap();
+        let start = BTreeMap::from([
+            (
+                "encoder.layer.0.output.dense.weight".to_string(),
+                t(&[1.0, 0.0]),
+            ),
+            ("classifier.weight".to_string(), t(&[0.01, 0.0])),
+        ]);
+        let now = BTreeMap::from([
+            (
+                "encoder.layer.0.output.dense.weight".to_string(),
+                t(&[2.0, 0.0]),
+            ),
+            ("classifier.weight".to_string(), t(&[0.5, -0.5])),
+        ]);
+        let trainable: Vec<String> = now.keys().cloned().collect();
+        let report = weight_report(&now, &start, &trainable, &[]).unwrap();
+        assert!(report.layers[1].drift.unwrap() > EXTREME_DRIFT);
+        assert_eq!(report.flags.len(), 1, "{:?}", report.flags);
+        assert!(report.flags[0].starts_with("encoder.layer.0 drifted 100%"));
     }
 }

@@ -199,10 +199,8 @@ impl Axis {
 
     /// An axis from `min` to `max` exactly, with about `ticks` round ticks.
     pub fn span(min: f64, max: f64, desc: &str, ticks: usize) -> Axis {
-        let ticks = nice_ticks(min, max, ticks)
-            .into_iter()
-            .map(|t| (t, num(t)))
-            .collect();
+        let values = nice_ticks(min, max, ticks);
+        let ticks = values.iter().copied().zip(tick_labels(&values)).collect();
         Axis {
             min,
             max,
@@ -291,6 +289,18 @@ impl Axis {
             .unwrap_or(1);
         chars as u32 * 7 + 14
     }
+}
+
+/// The labels of evenly spaced `ticks`: as [`num`] writes numbers, unless that shows two
+/// alike (58.18 and 58.19 both as 58.2); then with as many decimals as the step needs.
+fn tick_labels(ticks: &[f64]) -> Vec<String> {
+    let labels: Vec<String> = ticks.iter().map(|&t| num(t)).collect();
+    if ticks.len() < 2 || labels.windows(2).all(|w| w[0] != w[1]) {
+        return labels;
+    }
+    let step = (ticks[1] - ticks[0]).abs();
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    ticks.iter().map(|t| format!("{t:.decimals$}")).collect()
 }
 
 /// Round tick values ("1, 2, 5 × 10ᵏ" steps) inside `min..=max`, about `target` of them.
@@ -574,6 +584,15 @@ pub fn diagonal<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> Drawing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tick_labels_are_distinct_at_the_precision_shown() {
+        let axis = Axis::span(58.181, 58.189, "", 4);
+        let labels: Vec<&str> = axis.ticks.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, ["58.182", "58.184", "58.186", "58.188"]);
+        let plain = Axis::span(0.0, 1.0, "", 5);
+        assert_eq!(plain.ticks[1].1, "0.2");
+    }
 
     #[test]
     fn ticks_are_round_and_inside() {

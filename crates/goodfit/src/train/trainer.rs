@@ -346,7 +346,7 @@ pub fn fit(
             let grads = objective.backward()?;
             let loss = data_loss.to_scalar::<f32>()? as f64;
             if !loss.is_finite() {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Diverged(format!(
                     "training diverged at epoch {epoch}, batch {}: the loss is {loss}; lower --lr",
                     index + 1
                 )));
@@ -365,7 +365,7 @@ pub fn fit(
                 }
                 let norm = grad_norm(&grads, vars.values())?;
                 if !norm.is_finite() {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::Diverged(format!(
                         "training diverged at epoch {epoch}: the gradient norm is {norm}; lower --lr"
                     )));
                 }

@@ -261,6 +261,14 @@ fn zero_sizes_and_overlong_inputs_are_refused_by_flag() {
         let error = refused(&args);
         assert!(error.contains("--batch-size"), "{error}");
     }
+    let error = refused(&predict_args(s(&run), s(&t.train), s(&t.train)));
+    assert!(error.contains("never writes over its input"), "{error}");
+    assert!(std::fs::read_to_string(&t.train)
+        .unwrap()
+        .contains("great tea"));
+    let error = String::from_utf8_lossy(&t.train(&t.path("r2"), &["--text-col", "label"]).stderr)
+        .into_owned();
+    assert!(error.contains("--text-col and --label-col"), "{error}");
     let error = refused(&["bench", "--model", s(&t.model), "--batch-size", "0"]);
     assert!(error.contains("--batch-size"), "{error}");
     let error = refused(&["bench", "--model", s(&t.model), "--seq-len", "600"]);

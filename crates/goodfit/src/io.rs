@@ -112,6 +112,22 @@ pub fn replace_dir_with(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> R
     })
 }
 
+/// Refuses an `output` that is the `input` file itself (by its real path, so a link or
+/// `./` does not hide it): goodfit never writes over the data it reads.
+pub fn refuse_overwriting_input(input: &Path, output: &Path) -> Result<()> {
+    let real = |p: &Path| p.canonicalize().ok();
+    match (real(input), real(output)) {
+        (Some(a), Some(b)) if a == b => Err(Error::input(
+            Position::file(output),
+            format!(
+                "--output is the input file {}; goodfit never writes over its input: choose another name",
+                input.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The path `relative`, read from the run folder's own file `file`, inside the run folder
 /// `root`: refused when it is absolute, climbs out with `..`, or resolves (through links)
 /// outside `root`. `field` names what `file` called it.
@@ -211,6 +227,19 @@ mod tests {
         .unwrap();
         assert!(other.join("keep").is_file());
         assert!(dir.path().join("model/x").is_file());
+    }
+
+    #[test]
+    fn the_input_is_never_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("data.csv");
+        std::fs::write(&input, "text,label\n").unwrap();
+        let same = dir.path().join(".").join("data.csv");
+        let error = refuse_overwriting_input(&input, &same)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("never writes over its input"), "{error}");
+        refuse_overwriting_input(&input, &dir.path().join("out.csv")).unwrap();
     }
 
     #[test]

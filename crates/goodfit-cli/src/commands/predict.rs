@@ -85,6 +85,7 @@ pub struct PredictArgs {
 
 /// Runs `goodfit predict`.
 pub fn run_predict(args: &PredictArgs) -> Result<()> {
+    goodfit::io::refuse_overwriting_input(&args.input, &args.output)?;
     let predictor = Predictor::open(&args.run)?;
     let table = read_table(&args.input, &args.read.options())?;
     let text_col = table.column(args.text_col.as_deref().unwrap_or(&predictor.info.text_col))?;

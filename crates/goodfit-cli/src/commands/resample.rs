@@ -61,6 +61,7 @@ pub struct ResampleArgs {
 
 /// Runs `goodfit resample`.
 pub fn run(args: &ResampleArgs) -> Result<()> {
+    goodfit::io::refuse_overwriting_input(&args.input, &args.output)?;
     let method: Method = args.method.parse()?;
     let enn_kind: EnnKind = args.kind_sel.parse()?;
     let output_format = Format::from_path(&args.output)?;

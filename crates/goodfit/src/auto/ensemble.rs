@@ -31,7 +31,7 @@ use crate::train::decide::{decide, read_json, SavedPredictions};
 use crate::train::predictor::{average_proba, EnsembleInfo, ENSEMBLE_FILE};
 use crate::train::trainer::{MODEL_DIR, VAL_PREDICTIONS_FILE};
 
-use super::search::{candidates, Done};
+use super::search::Done;
 use super::select::SelectMetric;
 
 /// The most members: the best ones within noise of the best.
@@ -110,8 +110,9 @@ pub(crate) fn consider(
     out: &Path,
     seed: u64,
 ) -> Result<Option<Ensemble>> {
-    let mut finished: Vec<&Done> = candidates(done)
-        .into_iter()
+    let mut finished: Vec<&Done> = done
+        .iter()
+        .filter(|d| d.trial.error.is_none())
         .filter(|d| d.trial.val_metric.is_some())
         .filter(|d| {
             let dir = out.join(&d.trial.run_dir);

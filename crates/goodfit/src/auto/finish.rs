@@ -19,7 +19,7 @@ use crate::train::trainer::{
 use crate::train::{Observer, TrainConfig};
 
 use super::ensemble::{consider, log_loss, Ensemble};
-use super::search::{best_of, candidates, AutoResult, Done, Finished, TestScore};
+use super::search::{best_of, AutoResult, Done, Finished, TestScore};
 use super::trial::write_trials;
 use super::{AUTO_FILE, TRIALS_FILE};
 
@@ -38,24 +38,9 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
         single_split,
     } = search;
     let out = &config.out;
-    let chosen = best_of(&select, candidates(&done).into_iter())
+    let chosen = best_of(&select, done.iter())
         .map(|d| d.trial.index)
         .ok_or_else(|| no_trial_finished(&done))?;
-    if let Some(best) = best_of(&select, done.iter()).filter(|d| d.trial.index != chosen) {
-        let cv = best
-            .trial
-            .cv
-            .as_ref()
-            .expect("only partial trials are passed over");
-        observer.message(&format!(
-            "trial {} scored best ({} {:.3}) but on {} of {} folds; a choice needs at least half of them",
-            best.trial.index,
-            select.name,
-            best.trial.val_metric.unwrap_or(f64::NAN),
-            cv.folds.len(),
-            cv.k
-        ));
-    }
     // The baseline: the first trial that finished (the first one, unless it failed).
     let first = done
         .iter()

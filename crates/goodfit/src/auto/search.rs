@@ -907,27 +907,6 @@ impl<'a> Search<'a> {
     }
 }
 
-/// Whether `d` was scored on enough rows to be the search's choice (or an ensemble's
-/// member): a trial on the validation split, or cross-validated on at least half of the
-/// folds. The adjustment of a partial score removes its folds' difficulty, not their noise:
-/// on tail5 a two-layer trial scored on 1 of 5 folds won at an adjusted 0.912 against
-/// 0.906 on all five, and scored 0.832 on the test file where the one-layer fine-tune
-/// scores 0.850 (benches/auto/README.md). Partial trials still steer the search.
-pub(crate) fn choosable(d: &Done) -> bool {
-    d.trial.cv.as_ref().is_none_or(|c| 2 * c.folds.len() >= c.k)
-}
-
-/// The finished trials a choice is made among: the [`choosable`] ones, or every one when
-/// none is.
-pub(crate) fn candidates(done: &[Done]) -> Vec<&Done> {
-    let finished = || done.iter().filter(|d| d.trial.error.is_none());
-    if finished().any(choosable) {
-        finished().filter(|d| choosable(d)).collect()
-    } else {
-        finished().collect()
-    }
-}
-
 /// The best finished trial of `trials` by `select` (the earliest among equals).
 pub(crate) fn best_of<'d>(
     select: &SelectMetric,
@@ -1006,37 +985,6 @@ impl Observer for TrialObserver<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_trial_scored_on_few_folds_is_not_chosen_while_others_ran_half() {
-        let config = TrainConfig::default();
-        let on_folds = |index: usize, value: f64, folds: usize| {
-            let mut d = done(index, &config, value, Severity::Low);
-            d.trial.cv = Some(crate::auto::TrialCv {
-                k: 5,
-                folds: (0..folds).collect(),
-                fold_scores: vec![Some(value); folds],
-                standard_error: None,
-                score_on_folds_run: Some(value),
-                adjusted_by: None,
-                model: "fold average".into(),
-            });
-            d
-        };
-        let select = SelectMetric::parse("f1_macro").unwrap();
-        let done = vec![
-            on_folds(1, 0.906, 5),
-            on_folds(2, 0.912, 1),
-            on_folds(3, 0.90, 3),
-        ];
-        let best = best_of(&select, candidates(&done).into_iter()).unwrap();
-        assert_eq!(best.trial.index, 1, "one fold of five is not enough");
-        assert_eq!(best_of(&select, done.iter()).unwrap().trial.index, 2);
-        // With only partial trials, the best of them.
-        let partial = vec![on_folds(1, 0.8, 1), on_folds(2, 0.85, 2)];
-        let best = best_of(&select, candidates(&partial).into_iter()).unwrap();
-        assert_eq!(best.trial.index, 2);
-    }
 
     fn done(index: usize, config: &TrainConfig, value: f64, severity: Severity) -> Done {
         let trial = Trial {

@@ -272,6 +272,12 @@ impl TrainConfig {
         if self.train.as_os_str().is_empty() {
             return bad("no training data: pass --train FILE".into());
         }
+        if self.text_col == self.label_col {
+            return bad(format!(
+                "--text-col and --label-col both name '{}': the labels would be the texts",
+                self.text_col
+            ));
+        }
         let positive = [
             ("epochs", self.epochs),
             ("batch-size", self.batch_size),

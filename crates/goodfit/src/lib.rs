@@ -26,6 +26,7 @@ pub mod io;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod run_folder;
 pub mod sampling;
 pub mod train;
 

@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::Args;
 use goodfit::io::write_atomic;
+use goodfit::run_folder::{LEARNING_CURVE_CHART, LEARNING_CURVE_FILE};
 use goodfit::train::learning_curve::learning_curve;
 
 use super::train::{resolve, TrainArgs};
@@ -30,10 +31,10 @@ pub fn run(args: &LearningCurveArgs) -> Result<()> {
     let curve = learning_curve(&config, &args.fractions, &bars)?;
     std::fs::create_dir_all(&config.out)?;
     let json = to_json(&curve)?;
-    write_atomic(&config.out.join("learning_curve.json"), json.as_bytes())?;
+    write_atomic(&config.out.join(LEARNING_CURVE_FILE), json.as_bytes())?;
     // The same chart the run report shows, on its own.
     let svg = goodfit::report::learning_curve_svg(&serde_json::to_value(&curve)?)?;
-    write_atomic(&config.out.join("learning_curve.svg"), svg.as_bytes())?;
+    write_atomic(&config.out.join(LEARNING_CURVE_CHART), svg.as_bytes())?;
     if args.json {
         return print(&json);
     }

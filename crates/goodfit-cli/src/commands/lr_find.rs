@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::Args;
 use goodfit::io::write_atomic;
+use goodfit::run_folder::{LR_FIND_CHART, LR_FIND_FILE};
 use goodfit::train::lr_find::{lr_find, LrFindSettings};
 use goodfit::train::trainer::Session;
 
@@ -43,9 +44,9 @@ pub fn run(args: &LrFindArgs) -> Result<()> {
     let found = lr_find(&session, settings, &bars)?;
     std::fs::create_dir_all(&config.out)?;
     let json = to_json(&found)?;
-    write_atomic(&config.out.join("lr_find.json"), json.as_bytes())?;
+    write_atomic(&config.out.join(LR_FIND_FILE), json.as_bytes())?;
     let svg = goodfit::report::lr_find_svg(&found);
-    write_atomic(&config.out.join("lr_find.svg"), svg.as_bytes())?;
+    write_atomic(&config.out.join(LR_FIND_CHART), svg.as_bytes())?;
     if args.json {
         return print(&json);
     }
@@ -70,7 +71,7 @@ pub fn run(args: &LrFindArgs) -> Result<()> {
     text += &format!(
         "suggested (fastai's valley rule): {}\nplot: {}\n",
         found.advice,
-        config.out.join("lr_find.svg").display()
+        config.out.join(LR_FIND_CHART).display()
     );
     print(&text)
 }

@@ -28,9 +28,5 @@ pub use search::{run_auto, AutoConfig, AutoResult, TestScore};
 pub use select::SelectMetric;
 pub use trial::{read_trials, Trial, TrialCv};
 
-/// One line per trial, in the search's run folder.
-pub const TRIALS_FILE: &str = "trials.jsonl";
-/// The search's summary: the choice, both test scores, the budget used.
-pub const AUTO_FILE: &str = "auto.json";
-/// The folder of the trials' run folders.
-pub const TRIALS_DIR: &str = "trials";
+/// The search's files in its run folder.
+pub use crate::run_folder::{AUTO_FILE, TRIALS_DIR, TRIALS_FILE};

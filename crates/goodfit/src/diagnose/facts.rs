@@ -5,6 +5,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Position, Result};
+use crate::run_folder::{CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE};
 use crate::train::TrainConfig;
 
 /// What the diagnosis looks at.
@@ -46,8 +47,8 @@ impl RunFacts {
             let path = run.join(name);
             std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
         };
-        let history_path = run.join("history.jsonl");
-        let history = read("history.jsonl")?
+        let history_path = run.join(HISTORY_FILE);
+        let history = read(HISTORY_FILE)?
             .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
@@ -60,13 +61,13 @@ impl RunFacts {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let metrics_path = run.join("metrics.json");
-        let metrics: Value = serde_json::from_str(&read("metrics.json")?).map_err(|e| {
+        let metrics_path = run.join(METRICS_FILE);
+        let metrics: Value = serde_json::from_str(&read(METRICS_FILE)?).map_err(|e| {
             Error::input(Position::file(&metrics_path), format!("invalid JSON: {e}"))
         })?;
-        let config = TrainConfig::from_toml(&read("config.toml")?, &run.join("config.toml"))?;
-        let data_path = run.join("data.json");
-        let data: Value = serde_json::from_str(&read("data.json")?)
+        let config = TrainConfig::from_toml(&read(CONFIG_FILE)?, &run.join(CONFIG_FILE))?;
+        let data_path = run.join(DATA_FILE);
+        let data: Value = serde_json::from_str(&read(DATA_FILE)?)
             .map_err(|e| Error::input(Position::file(&data_path), format!("invalid JSON: {e}")))?;
         let val = &metrics["val"];
         let missing =

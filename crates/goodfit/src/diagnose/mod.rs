@@ -18,7 +18,7 @@ pub use facts::RunFacts;
 pub use verdict::{Diagnosis, Remedy, Severity, Verdict, VerdictKind};
 
 /// The diagnosis file of a run folder.
-pub const DIAGNOSIS_FILE: &str = "diagnosis.json";
+pub use crate::run_folder::DIAGNOSIS_FILE;
 
 /// Every verdict that applies, most severe first; `good_fit` when none does.
 pub fn diagnose(facts: &RunFacts) -> Diagnosis {

@@ -40,7 +40,7 @@ pub use learning::learning_curve_svg;
 pub use lr_find::lr_find_svg;
 
 /// The report's file name inside the run folder.
-pub const REPORT_FILE: &str = "report.html";
+pub use crate::run_folder::REPORT_FILE;
 
 /// Reads the finished run in `run_dir` and writes `run_dir/report.html` (atomically: a
 /// reader never sees half a page); returns the report's path.

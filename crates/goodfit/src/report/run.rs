@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Position, Result};
+use crate::run_folder::{
+    CONFIG_FILE, DATA_FILE, DIAGNOSIS_FILE, HISTORY_FILE, LEARNING_CURVE_FILE, METRICS_FILE,
+    TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
+};
 
 use super::format::json_text;
 
@@ -160,20 +164,20 @@ pub struct Predictions {
 
 /// Reads the run folder `dir`.
 pub fn read_run(dir: &Path) -> Result<Run> {
-    let history = read_history(&dir.join("history.jsonl"))?;
-    let summary = read_summary(&dir.join("metrics.json"))?;
-    let config = read_config(&dir.join("config.toml"))?;
+    let history = read_history(&dir.join(HISTORY_FILE))?;
+    let summary = read_summary(&dir.join(METRICS_FILE))?;
+    let config = read_config(&dir.join(CONFIG_FILE))?;
     Ok(Run {
         dir: dir.to_path_buf(),
         history,
         summary,
         config,
-        diagnosis: optional_json(&dir.join("diagnosis.json"), Ok),
-        data: optional_json(&dir.join("data.json"), Ok),
-        weights: optional_json(&dir.join("weights.json"), Ok),
-        predictions_val: optional_json(&dir.join("predictions_val.json"), predictions),
-        predictions_test: optional_json(&dir.join("predictions_test.json"), predictions),
-        learning_curve: optional_json(&dir.join("learning_curve.json"), Ok),
+        diagnosis: optional_json(&dir.join(DIAGNOSIS_FILE), Ok),
+        data: optional_json(&dir.join(DATA_FILE), Ok),
+        weights: optional_json(&dir.join(WEIGHTS_FILE), Ok),
+        predictions_val: optional_json(&dir.join(VAL_PREDICTIONS_FILE), predictions),
+        predictions_test: optional_json(&dir.join(TEST_PREDICTIONS_FILE), predictions),
+        learning_curve: optional_json(&dir.join(LEARNING_CURVE_FILE), Ok),
         trials: {
             let path = dir.join(crate::auto::TRIALS_FILE);
             optional_text(&path, |text| {

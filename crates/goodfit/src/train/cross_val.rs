@@ -45,7 +45,7 @@ use super::trainer::{
 };
 
 /// The folder of a cross-validated fine-tune's fold models, in its run folder.
-pub const FOLDS_DIR: &str = "folds";
+pub use crate::run_folder::FOLDS_DIR;
 
 /// One fold's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -18,7 +18,7 @@ use super::evaluate::{predict_texts, softmax};
 use super::trainer::MODEL_DIR;
 
 /// The ensemble description in a run folder.
-pub const ENSEMBLE_FILE: &str = "ensemble.json";
+pub use crate::run_folder::ENSEMBLE_FILE;
 
 /// `ensemble.json`: which saved classifiers are averaged, and the rule applied after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -36,24 +36,11 @@ use super::run_writer::{write_run, RunOutcome};
 use super::schedule::LrSchedule;
 pub use super::session::Session;
 
-/// Files of a run folder.
-pub const CONFIG_FILE: &str = "config.toml";
-/// One JSON line per epoch.
-pub const HISTORY_FILE: &str = "history.jsonl";
-/// Final metrics.
-pub const METRICS_FILE: &str = "metrics.json";
-/// The latest checkpoint.
-pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
-/// The saved classifier folder.
-pub const MODEL_DIR: &str = "model";
-/// Validation labels and probabilities of the kept weights.
-pub const VAL_PREDICTIONS_FILE: &str = "predictions_val.json";
-/// Test labels and probabilities, when a test file was given.
-pub const TEST_PREDICTIONS_FILE: &str = "predictions_test.json";
-/// The training data summary (`goodfit inspect`) and the training split's class counts.
-pub const DATA_FILE: &str = "data.json";
-/// Weight statistics per layer.
-pub const WEIGHTS_FILE: &str = "weights.json";
+/// The run folder's files (named in [`crate::run_folder`]).
+pub use crate::run_folder::{
+    check_out_dir, CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE, MODEL_DIR,
+    TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
+};
 
 /// What a finished run reports.
 pub struct RunResult {
@@ -525,47 +512,6 @@ fn insert_metrics(record: &mut Map<String, Value>, prefix: &str, metrics: &Metri
     }
 }
 
-/// What in a folder says a run lives there: its results, its checkpoint, a search's files.
-const RUN_MARKERS: [&str; 5] = [
-    METRICS_FILE,
-    MODEL_DIR,
-    CHECKPOINT_FILE,
-    crate::auto::AUTO_FILE,
-    crate::auto::TRIALS_FILE,
-];
-
-/// Refuses to start a fresh run in `out` when a run lives there, unless `overwrite`; an
-/// `out` that is a file is refused always. Reads only.
-pub fn check_out_dir(out: &Path, overwrite: bool) -> Result<()> {
-    if out.exists() && !out.is_dir() {
-        return Err(Error::Invalid(format!(
-            "--out {}: is a file, not a folder",
-            out.display()
-        )));
-    }
-    if overwrite {
-        return Ok(());
-    }
-    let found: Vec<&str> = RUN_MARKERS
-        .into_iter()
-        .filter(|name| out.join(name).exists())
-        .collect();
-    if found.is_empty() {
-        return Ok(());
-    }
-    let unfinished = !out.join(METRICS_FILE).exists() && out.join(CHECKPOINT_FILE).exists();
-    Err(Error::Invalid(format!(
-        "--out {} already holds a run ({}): pass --overwrite to replace it{}, or choose another --out",
-        out.display(),
-        found.join(", "),
-        if unfinished {
-            ", --resume to continue it"
-        } else {
-            ""
-        }
-    )))
-}
-
 /// Creates the run folder. A fresh run removes a previous run's outputs first, so that a
 /// failed run never leaves an old `model/` looking like its result; `config.toml` is written
 /// at once. A resumed run needs the checkpoint.
@@ -579,32 +525,7 @@ pub fn prepare_run_dir(out: &Path, config: &TrainConfig, resume: bool) -> Result
         }
         return Ok(());
     }
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    for file in [
-        HISTORY_FILE,
-        METRICS_FILE,
-        CHECKPOINT_FILE,
-        VAL_PREDICTIONS_FILE,
-        TEST_PREDICTIONS_FILE,
-        DATA_FILE,
-        WEIGHTS_FILE,
-        crate::diagnose::DIAGNOSIS_FILE,
-        crate::report::REPORT_FILE,
-        "learning_curve.json",
-        crate::auto::TRIALS_FILE,
-        crate::auto::AUTO_FILE,
-    ] {
-        let path = out.join(file);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-        }
-    }
-    for dir in [MODEL_DIR, crate::auto::TRIALS_DIR] {
-        let path = out.join(dir);
-        if path.exists() {
-            std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-        }
-    }
+    crate::run_folder::clear_outputs(out)?;
     write_atomic(&out.join(CONFIG_FILE), config.to_toml()?.as_bytes())
 }
 

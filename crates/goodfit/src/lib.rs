@@ -25,6 +25,7 @@ pub mod error;
 pub mod io;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod report;
 pub mod run_folder;
 pub mod sampling;

@@ -6,7 +6,8 @@ mod common;
 use std::path::Path;
 
 use goodfit::model::TrainLayers;
-use goodfit::train::{train, Silent, TrainConfig};
+use goodfit::pipeline::train;
+use goodfit::train::{Silent, TrainConfig};
 use serde_json::Value;
 
 #[test]

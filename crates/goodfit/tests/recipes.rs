@@ -10,9 +10,10 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use goodfit::auto::search::{run_auto, AutoConfig};
 use goodfit::model::TrainLayers;
+use goodfit::pipeline::train;
 use goodfit::train::lr_find::{lr_find, LrFindSettings};
 use goodfit::train::trainer::Session;
-use goodfit::train::{train, Silent};
+use goodfit::train::Silent;
 use serde_json::Value;
 
 mod common;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use goodfit::diagnose::VerdictKind;
 use goodfit::model::tiny::write_tiny_bert;
 use goodfit::model::TrainLayers;
-use goodfit::train::{train, RunResult, Silent, TrainConfig};
+use goodfit::pipeline::{train, Reported};
+use goodfit::train::{Silent, TrainConfig};
 
 const GOOD: [&str; 5] = ["good", "great", "tasty", "fresh", "lovely"];
 const BAD: [&str; 5] = ["bad", "awful", "stale", "bland", "terrible"];
@@ -51,7 +52,7 @@ impl Scenario {
         train_rows: &[(String, &str)],
         val_rows: &[(String, &str)],
         adjust: impl FnOnce(&mut TrainConfig),
-    ) -> RunResult {
+    ) -> Reported {
         let train_path = self.dir.path().join("train.csv");
         let val_path = self.dir.path().join("val.csv");
         write_csv(&train_path, train_rows);
@@ -76,7 +77,7 @@ fn labelled(texts: Vec<String>, label: &str) -> Vec<(String, &str)> {
     texts.into_iter().map(|t| (t, label)).collect()
 }
 
-fn kinds(result: &RunResult) -> Vec<VerdictKind> {
+fn kinds(result: &Reported) -> Vec<VerdictKind> {
     result.diagnosis.verdicts.iter().map(|v| v.kind).collect()
 }
 

@@ -11,8 +11,9 @@ use goodfit::model::tiny::write_tiny_bert;
 use goodfit::model::{
     Classifier, ClassifierSpec, EncoderConfig, Mode, Params, Pooling, SavedClassifier, TrainLayers,
 };
+use goodfit::pipeline::train;
 use goodfit::train::loss::cross_entropy;
-use goodfit::train::{train, Observer, Silent, TrainConfig};
+use goodfit::train::{Observer, Silent, TrainConfig};
 use goodfit::Error;
 use serde_json::Value;
 

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 use goodfit::metrics::text_report;
-use goodfit::train::decide::{redecide_run, summarise_decision};
+use goodfit::pipeline::redecide as redecide_run;
+use goodfit::train::decide::summarise_decision;
 
 use crate::args::print;
 

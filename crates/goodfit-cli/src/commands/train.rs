@@ -6,7 +6,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use goodfit::auto::{run_auto, AutoConfig, Budget, SelectMetric, TRIALS_FILE};
 use goodfit::metrics::text_report;
-use goodfit::train::{train, TrainConfig};
+use goodfit::pipeline::train;
+use goodfit::train::TrainConfig;
 use serde::Serialize;
 
 use crate::args::print;

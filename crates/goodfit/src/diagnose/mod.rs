@@ -5,7 +5,8 @@ pub mod curves;
 pub mod facts;
 pub mod imbalance;
 pub mod verdict;
-pub mod weights;
+/// Weight statistics live with the model (`model::weight_stats`); their flags are read here.
+pub use crate::model::weight_stats as weights;
 
 use std::path::Path;
 

@@ -18,6 +18,7 @@ pub mod pooling;
 pub mod save;
 pub mod tiny;
 pub mod tokenizer;
+pub mod weight_stats;
 
 pub use bert::{Encoder, TrainLayers};
 pub use classifier::{Classifier, ClassifierSpec};

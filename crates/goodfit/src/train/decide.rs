@@ -255,8 +255,6 @@ pub fn redecide_run(
         info.decision = rule;
         write_json(&info_path, &info)?;
     }
-    crate::diagnose::diagnose_run(run)?;
-    crate::report::write_report(run)?;
     Ok(decided)
 }
 

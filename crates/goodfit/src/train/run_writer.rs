@@ -11,10 +11,9 @@ use candle_core::Tensor;
 use serde_json::{json, Map, Value};
 
 use crate::decision::DecisionRule;
-use crate::diagnose::weights::weight_report;
-use crate::diagnose::{diagnose_run, Diagnosis};
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
+use crate::model::weight_stats::weight_report;
 use crate::model::{save_classifier, Classifier, ClassifierInfo, Params};
 
 use super::config::TrainConfig;
@@ -147,23 +146,12 @@ pub(crate) fn write_run(
         test,
         decision: decided.doc.as_ref().map(summarise_decision),
         seconds: outcome.seconds + final_start.elapsed().as_secs_f64(),
-        diagnosis: Diagnosis {
-            verdicts: Vec::new(),
-        },
     };
     write_metrics(out, &result, config, decided.doc, outcome.section.clone())?;
-    let diagnosis = diagnose_run(out)?;
     for flag in &weights.flags {
         observer.message(flag);
     }
-    crate::report::write_report(out)?;
-    Ok((
-        RunResult {
-            diagnosis,
-            ..result
-        },
-        rule,
-    ))
+    Ok((result, rule))
 }
 
 /// Saves `params` as the session's classifier in the model folder `dir`, with the training

@@ -9,11 +9,10 @@ use candle_core::{Tensor, Var};
 use serde_json::{json, Map, Value};
 
 use crate::data::LabelMap;
-use crate::diagnose::weights::update_ratios;
-use crate::diagnose::Diagnosis;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
+use crate::model::weight_stats::update_ratios;
 use crate::model::{Classifier, Mode, Params};
 
 use super::batching::training_epoch;
@@ -62,8 +61,6 @@ pub struct RunResult {
     pub decision: Option<String>,
     /// Wall-clock seconds of training and evaluation.
     pub seconds: f64,
-    /// The verdicts on the run.
-    pub diagnosis: Diagnosis,
 }
 
 /// Trains a classifier as `config` says and writes the run folder `config.out`.

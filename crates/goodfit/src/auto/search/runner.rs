@@ -2,6 +2,7 @@
 //! and its record.
 
 use super::*;
+use crate::pipeline::diagnose_and_report;
 
 impl<'a> Search<'a> {
     /// Runs `proposal` unless it was tried (a replica may repeat settings), the search has
@@ -90,12 +91,16 @@ impl<'a> Search<'a> {
             Err(Error::Diverged(message)) => (None, None, Some(message)),
             Err(other) => return Err(other),
         };
+        let diagnosis = match &result {
+            Some(_) => Some(diagnose_and_report(&dir)?),
+            None => None,
+        };
         let mut trial = self.record(
             index,
             &proposal,
             &config,
             run_dir,
-            result.as_ref(),
+            result.as_ref().zip(diagnosis.as_ref()),
             error,
             seconds,
         )?;
@@ -120,7 +125,7 @@ impl<'a> Search<'a> {
         self.done.push(Done {
             trial,
             config,
-            diagnosis: result.map(|r| r.diagnosis),
+            diagnosis,
         });
         Ok(())
     }
@@ -133,10 +138,11 @@ impl<'a> Search<'a> {
         proposal: &Proposal,
         config: &TrainConfig,
         run_dir: String,
-        result: Option<&RunResult>,
+        result: Option<(&RunResult, &Diagnosis)>,
         error: Option<String>,
         seconds: f64,
     ) -> Result<Trial> {
+        let (result, diagnosis) = (result.map(|r| r.0), result.map(|r| r.1));
         let val = result
             .map(|r| {
                 SCALAR_METRICS
@@ -152,8 +158,8 @@ impl<'a> Search<'a> {
             changes: changes(&self.base, config)?,
             session: SessionKey::of(config).to_string(),
             run_dir,
-            verdicts: result
-                .map(|r| r.diagnosis.verdicts.iter().map(verdict_label).collect())
+            verdicts: diagnosis
+                .map(|d| d.verdicts.iter().map(verdict_label).collect())
                 .unwrap_or_default(),
             select_metric: self.select.name.clone(),
             val_metric: result.and_then(|r| self.select.value(r.val_loss, &r.val)),

@@ -304,6 +304,15 @@ fn model_links_and_config_types_are_named() {
         ));
         assert!(error.contains("link that cannot be followed"), "{error}");
     }
+    for (device, expected) in [("cuda:0", "--device cuda:0"), ("gpu", "--device 'gpu'")] {
+        let error = refused(&train_args(
+            s(&t.model),
+            s(&t.train),
+            &["--device", device, "--out", s(&t.path("run"))],
+        ));
+        assert!(error.contains(expected), "{error}");
+        assert!(!t.path("run").exists());
+    }
     let config = t.path("settings.toml");
     std::fs::write(&config, "lr = 1e-4\nepochs = \"three\"\n").unwrap();
     let error = refused(&train_args(

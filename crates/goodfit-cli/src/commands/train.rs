@@ -241,6 +241,10 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     strict: bool,
+    /// Where to train: cpu, or cuda / cuda:N in a build with CUDA support [default: cpu].
+    #[arg(long, value_name = "DEVICE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<String>,
     /// No progress bars or per-epoch lines.
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::decision::Objective;
 use crate::error::{Error, Position, Result};
 use crate::metrics::SCALAR_METRICS;
-use crate::model::{Pooling, TrainLayers};
+use crate::model::{DeviceSpec, Pooling, TrainLayers};
 
 use super::imbalance::{ClassWeight, LossKind, Sampler};
 use super::oversample::Oversample;
@@ -147,6 +147,10 @@ pub struct TrainConfig {
     pub eval_batch_size: usize,
     /// Fail on empty texts instead of skipping them.
     pub strict: bool,
+    /// Where tensors live: `cpu` (what this build supports), or `cuda` / `cuda:N` in a
+    /// build with CUDA support.
+    #[serde(with = "as_text")]
+    pub device: DeviceSpec,
     /// No progress bars.
     pub quiet: bool,
     /// Replace a run already in `out` (Hugging Face's `overwrite_output_dir`); without it a
@@ -211,6 +215,7 @@ impl Default for TrainConfig {
             train_eval_size: 1000,
             eval_batch_size: 64,
             strict: false,
+            device: DeviceSpec::Cpu,
             quiet: false,
             overwrite: false,
         }

@@ -36,6 +36,7 @@ pub struct Session {
 impl Session {
     /// Loads the model and the data of `config`.
     pub fn open(config: &TrainConfig, observer: &dyn Observer) -> Result<Session> {
+        let device = config.device.open()?;
         let model_dir = resolve_model(&config.model)?;
         let folder = ModelFolder::open(&model_dir)?;
         let tokenizer = load_tokenizer(&model_dir)?;
@@ -70,7 +71,7 @@ impl Session {
             tokenizer,
             data,
             cache: None,
-            device: Device::Cpu,
+            device,
         };
         let (classifier, _) = session.build()?;
         let features = session.config.train_layers == TrainLayers::Top(0);
@@ -130,6 +131,7 @@ impl Session {
     /// every data file) without computing anything, for a caller that opens sessions later
     /// but must know its inputs are good before it touches an output folder.
     pub fn check_inputs(config: &TrainConfig) -> Result<()> {
+        config.device.open()?;
         let model_dir = resolve_model(&config.model)?;
         ModelFolder::open(&model_dir)?;
         let tokenizer = load_tokenizer(&model_dir)?;

@@ -119,6 +119,10 @@ pub enum Error {
     /// A setting or a combination of inputs that cannot work (not tied to one place in a file).
     #[error("{0}")]
     Invalid(String),
+    /// Writing or reading one of goodfit's own records (JSON, TOML) failed: a bug or a run
+    /// folder file edited by hand, not the user's input data.
+    #[error("cannot serialise or read a record: {0}")]
+    Serialization(String),
     /// Training diverged: the loss or the gradient norm stopped being finite. A finding about
     /// the settings (a search records it and goes on), not a fault of the inputs.
     #[error("{0}")]
@@ -132,6 +136,11 @@ impl Error {
             pos,
             message: message.into(),
         }
+    }
+
+    /// An [`Error::Serialization`] from serde's error.
+    pub fn serialization(error: impl std::fmt::Display) -> Self {
+        Error::Serialization(error.to_string())
     }
 
     /// An [`Error::Io`] for `path`.

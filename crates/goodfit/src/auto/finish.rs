@@ -137,7 +137,7 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
             "val_loss": d.trial.val_loss,
             "test_loss": score.map(|s| s.loss),
             "test": score.map(|s| serde_json::to_value(&s.metrics)).transpose()
-                .map_err(|e| Error::Invalid(e.to_string()))?,
+                .map_err(Error::serialization)?,
         }))
     };
     // The choice's test scores; for an ensemble, its own validation scores and members
@@ -336,12 +336,12 @@ fn write_ensemble(out: &Path, e: &Ensemble, select: &super::select::SelectMetric
 /// Adds the test scores to a copied `metrics.json` (its trial never saw the test file).
 fn add_test_metrics(path: &Path, score: &TestScore) -> Result<()> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut doc: Value = serde_json::from_str(&text).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut doc: Value = serde_json::from_str(&text).map_err(Error::serialization)?;
     if let Value::Object(fields) = &mut doc {
         fields.insert("test_loss".into(), json!(score.loss));
         fields.insert(
             "test".into(),
-            serde_json::to_value(&score.metrics).map_err(|e| Error::Invalid(e.to_string()))?,
+            serde_json::to_value(&score.metrics).map_err(Error::serialization)?,
         );
     }
     write_json(path, &doc)

@@ -116,7 +116,7 @@ impl Trial {
     /// Appends the trial as one line to `path` (created when missing), so that the trials
     /// done survive a crash of the ones after.
     pub fn append(&self, path: &Path) -> Result<()> {
-        let line = serde_json::to_string(self).map_err(|e| Error::Invalid(e.to_string()))?;
+        let line = serde_json::to_string(self).map_err(Error::serialization)?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -159,7 +159,7 @@ pub fn changes(base: &TrainConfig, config: &TrainConfig) -> Result<BTreeMap<Stri
     let table = |c: &TrainConfig| -> Result<toml::Table> {
         let text = c.to_toml()?;
         text.parse()
-            .map_err(|e: toml::de::Error| Error::Invalid(e.to_string()))
+            .map_err(|e: toml::de::Error| Error::serialization(e))
     };
     let (before, after) = (table(base)?, table(config)?);
     let mut changed = BTreeMap::new();

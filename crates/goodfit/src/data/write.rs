@@ -54,8 +54,7 @@ pub fn write_table(path: &Path, columns: &[String], rows: &[Vec<Cell>]) -> Resul
                     };
                     object.insert(name.clone(), value);
                 }
-                serde_json::to_writer(&mut out, &object)
-                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                serde_json::to_writer(&mut out, &object).map_err(Error::serialization)?;
                 out.push(b'\n');
             }
             out

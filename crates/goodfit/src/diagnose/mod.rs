@@ -54,8 +54,7 @@ pub fn diagnose(facts: &RunFacts) -> Diagnosis {
 /// Diagnoses the finished run in `run` and writes its `diagnosis.json`.
 pub fn diagnose_run(run: &Path) -> Result<Diagnosis> {
     let diagnosis = diagnose(&RunFacts::read(run)?);
-    let text =
-        serde_json::to_string_pretty(&diagnosis).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
+    let text = serde_json::to_string_pretty(&diagnosis).map_err(Error::serialization)? + "\n";
     write_atomic(&run.join(DIAGNOSIS_FILE), text.as_bytes())?;
     Ok(diagnosis)
 }

@@ -123,11 +123,11 @@ pub fn save_classifier(
         };
         write(
             "config.json",
-            serde_json::to_vec_pretty(&config).map_err(|e| Error::Invalid(e.to_string()))?,
+            serde_json::to_vec_pretty(&config).map_err(Error::serialization)?,
         )?;
         write(
             INFO_FILE,
-            serde_json::to_vec_pretty(info).map_err(|e| Error::Invalid(e.to_string()))?,
+            serde_json::to_vec_pretty(info).map_err(Error::serialization)?,
         )?;
         let weights_path = tmp.join("model.safetensors");
         let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);

@@ -39,7 +39,7 @@ pub fn write_tiny_bert(dir: &Path, seed: u64) -> Result<()> {
     };
     write(
         "config.json",
-        serde_json::to_vec_pretty(&config).map_err(|e| Error::Invalid(e.to_string()))?,
+        serde_json::to_vec_pretty(&config).map_err(Error::serialization)?,
     )?;
     write("vocab.txt", (TINY_VOCAB.join("\n") + "\n").into_bytes())?;
 

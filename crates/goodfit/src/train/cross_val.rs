@@ -402,7 +402,7 @@ fn add_fold_results(out: &Path, results: &[FoldResult]) -> Result<()> {
     {
         section.insert(
             "per_fold".into(),
-            serde_json::to_value(results).map_err(|e| Error::Invalid(e.to_string()))?,
+            serde_json::to_value(results).map_err(Error::serialization)?,
         );
     }
     write_json(&path, &doc)

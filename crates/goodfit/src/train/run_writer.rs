@@ -200,13 +200,13 @@ fn write_metrics(
     doc.insert("val_loss".into(), json!(result.val_loss));
     doc.insert(
         "val".into(),
-        serde_json::to_value(&result.val).map_err(|e| Error::Invalid(e.to_string()))?,
+        serde_json::to_value(&result.val).map_err(Error::serialization)?,
     );
     if let Some((loss, metrics)) = &result.test {
         doc.insert("test_loss".into(), json!(loss));
         doc.insert(
             "test".into(),
-            serde_json::to_value(metrics).map_err(|e| Error::Invalid(e.to_string()))?,
+            serde_json::to_value(metrics).map_err(Error::serialization)?,
         );
     }
     if let Some(decision) = decision {
@@ -215,8 +215,7 @@ fn write_metrics(
     if let Some((key, value)) = section {
         doc.insert(key.into(), value);
     }
-    let text =
-        serde_json::to_string_pretty(&doc).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
+    let text = serde_json::to_string_pretty(&doc).map_err(Error::serialization)? + "\n";
     write_atomic(&out.join(METRICS_FILE), text.as_bytes())
 }
 
@@ -224,8 +223,7 @@ fn write_metrics(
 /// actually trained on (after the validation split; every row under cross-validation).
 fn write_data_summary(out: &Path, session: &Session, counts: &[usize], rows: usize) -> Result<()> {
     let data = &session.data;
-    let mut summary =
-        serde_json::to_value(&data.summary).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut summary = serde_json::to_value(&data.summary).map_err(Error::serialization)?;
     let class_counts: Vec<Value> = data
         .labels
         .labels()

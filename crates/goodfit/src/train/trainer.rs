@@ -534,7 +534,7 @@ fn write_history(out: &Path, history: &[Map<String, Value>]) -> Result<()> {
 pub(crate) fn write_json_lines<T: serde::Serialize>(path: &Path, records: &[T]) -> Result<()> {
     let mut text = String::new();
     for record in records {
-        text += &serde_json::to_string(record).map_err(|e| Error::Invalid(e.to_string()))?;
+        text += &serde_json::to_string(record).map_err(Error::serialization)?;
         text.push('\n');
     }
     write_atomic(path, text.as_bytes())
@@ -542,8 +542,7 @@ pub(crate) fn write_json_lines<T: serde::Serialize>(path: &Path, records: &[T]) 
 
 /// Writes `value` as pretty JSON, atomically.
 pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text =
-        serde_json::to_string_pretty(value).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
+    let text = serde_json::to_string_pretty(value).map_err(Error::serialization)? + "\n";
     write_atomic(path, text.as_bytes())
 }
 

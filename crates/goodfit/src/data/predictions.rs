@@ -70,16 +70,15 @@ pub fn read_predictions(
         .collect();
     let pred_col = table.find_column(&columns.pred);
     if pred_col.is_none() && prob_cols.is_empty() {
-        return Err(Error::MissingColumn {
-            path: table.path.clone(),
-            column: format!(
-                "{}' and no '{}<label>' probability columns; one or the other is needed",
-                columns.pred, columns.prob_prefix
-            )
-            .trim_end_matches('\'')
-            .to_string(),
-            available: table.columns.clone(),
-        });
+        return Err(Error::input(
+            crate::Position::file(&table.path),
+            format!(
+                "no column '{}' and no '{}<label>' probability columns; one or the other is needed (the columns are: {})",
+                columns.pred,
+                columns.prob_prefix,
+                table.columns.join(", ")
+            ),
+        ));
     }
 
     let cell_label = |row: &Row, col: usize| {

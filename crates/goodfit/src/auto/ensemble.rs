@@ -31,7 +31,7 @@ use crate::train::decide::{decide, read_json, SavedPredictions};
 use crate::train::predictor::{average_proba, EnsembleInfo, ENSEMBLE_FILE};
 use crate::train::trainer::{MODEL_DIR, VAL_PREDICTIONS_FILE};
 
-use super::search::Done;
+use super::outcome::Done;
 use super::select::SelectMetric;
 
 /// The most members: the best ones within noise of the best.

@@ -19,7 +19,7 @@ use crate::train::trainer::{
 use crate::train::{Observer, TrainConfig};
 
 use super::ensemble::{consider, log_loss, Ensemble};
-use super::search::{best_of, AutoResult, Done, Finished, TestScore};
+use super::outcome::{best_of, AutoResult, Done, Finished, TestScore};
 use super::trial::write_trials;
 use super::{AUTO_FILE, TRIALS_FILE};
 

@@ -18,13 +18,15 @@ mod ensemble;
 mod finish;
 pub mod folds;
 pub mod next;
+pub mod outcome;
 pub mod recipe;
 pub mod search;
 pub mod select;
 pub mod trial;
 
 pub use budget::Budget;
-pub use search::{run_auto, AutoConfig, AutoResult, TestScore};
+pub use outcome::{AutoResult, TestScore};
+pub use search::{run_auto, AutoConfig};
 pub use select::SelectMetric;
 pub use trial::{read_trials, Trial, TrialCv};
 

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use crate::error::{Error, Position, Result};
 
-use super::table::{decode_utf8, read_bytes, utf8_message, Cell, Row, Table};
+use super::bytes::{decode_utf8, read_bytes, utf8_message};
+use super::table::{Cell, Row, Table};
 
 /// The first column name the header repeats: its two 1-based positions and the name.
 fn duplicate_column(columns: &[String]) -> Option<(usize, usize, &str)> {

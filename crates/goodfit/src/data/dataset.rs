@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Position, Result};
 
 use super::label::{Label, LabelMap};
-use super::table::{read_table, ReadOptions, Table};
+use super::read::{read_table, ReadOptions};
+use super::table::Table;
 
 /// Which columns hold what.
 #[derive(Debug, Clone, PartialEq, Eq)]

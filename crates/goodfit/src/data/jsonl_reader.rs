@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Position, Result};
 
-use super::table::{decode_utf8, read_bytes, utf8_message, Cell, Row, Table};
+use super::bytes::{decode_utf8, read_bytes, utf8_message};
+use super::table::{Cell, Row, Table};
 
 /// Reads a JSONL file. Columns are the keys in the order they are first seen; blank lines
 /// are skipped; a row without some key has [`Cell::Missing`] there.

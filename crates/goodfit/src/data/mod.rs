@@ -2,6 +2,7 @@
 //! and what can be learned about a dataset before any training.
 
 pub mod augment;
+mod bytes;
 pub mod csv_reader;
 pub mod dataset;
 pub mod duplicates;
@@ -11,6 +12,7 @@ pub mod label;
 pub mod lengths;
 pub mod parquet_reader;
 pub mod predictions;
+pub mod read;
 pub mod split;
 pub mod table;
 pub mod write;
@@ -19,6 +21,7 @@ pub use dataset::{ColumnSpec, Dataset, Inputs};
 pub use inspect::{inspect, DataSummary};
 pub use label::{Label, LabelMap};
 pub use predictions::{read_predictions, PredictionColumns, Predictions};
+pub use read::{read_table, Format, ReadOptions};
 pub use split::{stratified_kfold, stratified_split, Folds, Split};
-pub use table::{read_table, Cell, Format, ReadOptions, Row, Table};
+pub use table::{Cell, Row, Table};
 pub use write::write_table;

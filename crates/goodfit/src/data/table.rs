@@ -4,7 +4,7 @@
 //! each row remembering the line (or Parquet row) it came from so that later errors can
 //! point at it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::{Error, Position, Result};
 
@@ -153,96 +153,6 @@ impl Table {
             })
             .collect()
     }
-}
-
-/// How to read a file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReadOptions {
-    /// The CSV field delimiter; `None` picks `,` (or a tab for `.tsv` files).
-    pub delimiter: Option<u8>,
-    /// Replace bytes that are not UTF-8 with U+FFFD instead of failing.
-    pub lossy: bool,
-}
-
-/// The file formats goodfit reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Comma- (or otherwise) separated values with a header row.
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-    /// Apache Parquet.
-    Parquet,
-}
-
-impl Format {
-    /// The format named by a file's extension.
-    pub fn from_path(path: &Path) -> Result<Format> {
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        match extension.as_str() {
-            "csv" | "tsv" | "txt" => Ok(Format::Csv),
-            "jsonl" | "ndjson" | "json" => Ok(Format::Jsonl),
-            "parquet" | "pq" => Ok(Format::Parquet),
-            _ => Err(Error::input(
-                Position::file(path),
-                "unknown file type: use .csv, .tsv, .jsonl (.ndjson) or .parquet",
-            )),
-        }
-    }
-}
-
-/// Reads a CSV, JSONL or Parquet file (chosen by extension) into a [`Table`].
-///
-/// An empty file, or one with a header and no rows, is an error.
-pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table> {
-    let format = Format::from_path(path)?;
-    let table = match format {
-        Format::Csv => {
-            let tab = path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-            let delimiter = options.delimiter.unwrap_or(if tab { b'\t' } else { b',' });
-            super::csv_reader::read_csv(path, delimiter, options.lossy)?
-        }
-        Format::Jsonl => super::jsonl_reader::read_jsonl(path, options.lossy)?,
-        Format::Parquet => super::parquet_reader::read_parquet(path)?,
-    };
-    if table.rows.is_empty() {
-        let message = if table.columns.is_empty() {
-            "the file is empty"
-        } else {
-            "the file has no data rows"
-        };
-        return Err(Error::input(Position::file(path), message));
-    }
-    Ok(table)
-}
-
-/// Reads a whole file into memory, naming the file in the error.
-pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::io(path, source))
-}
-
-/// Decodes UTF-8, or says where the first bad byte is (as a 1-based character column).
-pub(crate) fn decode_utf8(bytes: &[u8], lossy: bool) -> Result<String, (u64, u8)> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_string()),
-        Err(_) if lossy => Ok(String::from_utf8_lossy(bytes).into_owned()),
-        Err(error) => {
-            let good = &bytes[..error.valid_up_to()];
-            let column = String::from_utf8_lossy(good).chars().count() as u64 + 1;
-            Err((column, bytes[error.valid_up_to()]))
-        }
-    }
-}
-
-/// The message for a byte that is not UTF-8.
-pub(crate) fn utf8_message(byte: u8) -> String {
-    format!("byte 0x{byte:02X} is not valid UTF-8; convert the file to UTF-8 or pass --lossy to replace such bytes")
 }
 
 /// `text` cut to at most `max` characters, with an ellipsis when cut.

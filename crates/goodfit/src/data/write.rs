@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Position, Result};
 use crate::io::write_atomic;
 
-use super::table::{Cell, Format};
+use super::read::Format;
+use super::table::Cell;
 
 /// Writes `columns` and `rows` to `path`, as CSV or JSONL by its extension.
 ///

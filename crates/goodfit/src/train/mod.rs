@@ -22,6 +22,7 @@ pub mod oversample;
 pub mod padding;
 pub mod param_groups;
 pub mod predictor;
+pub mod records;
 mod run_writer;
 pub mod schedule;
 pub mod session;

@@ -19,11 +19,13 @@ use crate::model::{save_classifier, Classifier, ClassifierInfo, Params};
 use super::config::TrainConfig;
 use super::decide::{decide, summarise_decision};
 use super::evaluate::Scored;
+use super::evaluate::Scorer;
 use super::imbalance::class_counts;
 use super::observer::{Observer, Silent};
-use super::trainer::{
-    write_json, write_predictions, RunResult, Scorer, Session, DATA_FILE, METRICS_FILE, MODEL_DIR,
-    TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
+use super::records::{write_json, write_predictions, RunResult};
+use super::session::Session;
+use crate::run_folder::{
+    DATA_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
 };
 
 /// What a fit leaves to write.

@@ -14,7 +14,6 @@ use super::data::{prepare, Examples, Prepared};
 use super::frozen::{FrozenCache, Precomputed};
 use super::imbalance::{calls_for_remedy, class_counts, LossKind};
 use super::observer::Observer;
-use super::trainer::Heldout;
 
 /// What every fit of one configuration shares: the model folder, the tokenizer, the data and,
 /// what the frozen part of the model computes, done once.
@@ -195,3 +194,13 @@ impl Session {
 /// The most memory the frozen layers' cached output may take (4 GiB); above it the cache
 /// is skipped with a message.
 const FROZEN_CACHE_LIMIT: usize = 4 << 30;
+
+/// Examples scored after each epoch, with what was computed once for them when the bottom
+/// of the encoder is frozen.
+#[derive(Clone, Copy)]
+pub struct Heldout<'a> {
+    /// The examples.
+    pub examples: &'a Examples,
+    /// Their precomputed inputs, when the session has a frozen-layer cache.
+    pub cached: Option<&'a Precomputed>,
+}

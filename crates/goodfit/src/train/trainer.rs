@@ -2,13 +2,12 @@
 //! stopping, checkpoints, and at the end the best epoch's weights saved as a model folder.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use candle_core::{Tensor, Var};
 use serde_json::{json, Map, Value};
 
-use crate::data::LabelMap;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
@@ -31,37 +30,17 @@ use super::observer::Observer;
 use super::optimizer::{clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig};
 use super::oversample::{describe as describe_oversampling, oversample};
 use super::param_groups::{param_groups, still_in_epoch};
+pub use super::records::RunResult;
+pub(crate) use super::records::{write_json, write_json_lines, write_predictions};
 use super::run_writer::{write_run, RunOutcome};
 use super::schedule::LrSchedule;
-pub use super::session::Session;
+pub use super::session::{Heldout, Session};
 
 /// The run folder's files (named in [`crate::run_folder`]).
 pub use crate::run_folder::{
     check_out_dir, CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE, MODEL_DIR,
     TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
 };
-
-/// What a finished run reports.
-pub struct RunResult {
-    /// The run folder.
-    pub out: PathBuf,
-    /// The epoch whose weights were kept (1-based).
-    pub best_epoch: Option<usize>,
-    /// Epochs trained.
-    pub epochs_run: usize,
-    /// Whether early stopping ended the run.
-    pub stopped_early: bool,
-    /// Validation loss of the kept weights.
-    pub val_loss: f64,
-    /// Validation metrics of the kept weights.
-    pub val: Metrics,
-    /// Test loss and metrics, when a test file was given.
-    pub test: Option<(f64, Metrics)>,
-    /// The decision rule and what it changed, in a line, when one was set.
-    pub decision: Option<String>,
-    /// Wall-clock seconds of training and evaluation.
-    pub seconds: f64,
-}
 
 /// Trains a classifier as `config` says and writes the run folder `config.out`.
 ///
@@ -175,16 +154,6 @@ pub struct Fitted {
     pub state: LoopState,
     /// Validation loss, metrics and probabilities of the kept weights.
     pub val: Scored,
-}
-
-/// Examples scored after each epoch, with what was computed once for them when the bottom
-/// of the encoder is frozen.
-#[derive(Clone, Copy)]
-pub struct Heldout<'a> {
-    /// The examples.
-    pub examples: &'a Examples,
-    /// Their precomputed inputs, when the session has a frozen-layer cache.
-    pub cached: Option<&'a Precomputed>,
 }
 
 /// Trains a fresh classifier on `train` (with `cached` features when the encoder is frozen)
@@ -528,35 +497,6 @@ pub fn prepare_run_dir(out: &Path, config: &TrainConfig, resume: bool) -> Result
 
 fn write_history(out: &Path, history: &[Map<String, Value>]) -> Result<()> {
     write_json_lines(&out.join(HISTORY_FILE), history)
-}
-
-/// Writes `records` as JSON Lines (one compact object per line), atomically.
-pub(crate) fn write_json_lines<T: serde::Serialize>(path: &Path, records: &[T]) -> Result<()> {
-    let mut text = String::new();
-    for record in records {
-        text += &serde_json::to_string(record).map_err(Error::serialization)?;
-        text.push('\n');
-    }
-    write_atomic(path, text.as_bytes())
-}
-
-/// Writes `value` as pretty JSON, atomically.
-pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(Error::serialization)? + "\n";
-    write_atomic(path, text.as_bytes())
-}
-
-/// Labels, true classes and probabilities, for precision-recall curves and calibration.
-pub(crate) fn write_predictions(
-    path: &Path,
-    labels: &LabelMap,
-    targets: &[usize],
-    proba: &[Vec<f64>],
-) -> Result<()> {
-    write_json(
-        path,
-        &json!({ "labels": labels, "y_true": targets, "proba": proba }),
-    )
 }
 
 /// Says so when the training data is clearly imbalanced and no remedy was asked for.

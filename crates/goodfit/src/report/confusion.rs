@@ -1,9 +1,9 @@
 //! Confusion-matrix heatmaps: counts beside row-normalised shares, so a small class's
 //! mistakes are as visible as a large one's.
 
+use super::blocks::figure;
 use super::charts::{self, Axis, INK};
 use super::format::{esc, num, pct};
-use super::html::figure;
 use super::run::SetMetrics;
 
 /// Cell values of a heatmap, row by row (`None`: undefined).

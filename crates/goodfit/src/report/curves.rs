@@ -1,9 +1,9 @@
 //! Training curves from `history.jsonl`: loss, the watched metrics, and — when the run was
 //! regularised — the two terms of the objective.
 
+use super::blocks::{config_number, figure, grid};
 use super::charts::{self, Axis, Key, Pen, BLUE, GREEN, MUTED, ORANGE, RED};
 use super::format::{esc, metric_name, num, opt_num};
-use super::html::{config_number, figure, grid};
 use super::run::Run;
 
 /// The "Training curves" section's body.

@@ -4,9 +4,9 @@
 use plotters::style::RGBColor;
 use serde_json::Value;
 
+use super::blocks::{card, figure, grid, note, table};
 use super::charts::{self, Axis, Key, BLUE, ORANGE};
 use super::format::{esc, json_text, num, opt_num, pct};
-use super::html::{card, figure, grid, note, table};
 use super::run::{Optional, Run};
 
 /// The section's body, or `None` without data.json.

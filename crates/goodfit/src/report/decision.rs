@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
+use super::blocks::{figure, grid, note, table};
 use super::charts::{self, Axis, Pen, BLUE, GREEN, ORANGE};
 use super::format::{esc, metric_name, opt_num};
-use super::html::{figure, grid, note, table};
 use super::run::{set_metrics, Run, SetMetrics};
 
 /// The section's body, or `None` when the run predicts by argmax.

@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
+use super::blocks::{figure, grid, note, table};
 use super::charts::{self, Axis, Key, Pen, BLUE, ORANGE};
 use super::format::{duration, esc, metric_name, num, opt_num, pct};
-use super::html::{figure, grid, note, table};
 use super::run::{Optional, Run};
 use crate::error::{Error, Result};
 

@@ -17,6 +17,7 @@
 //! stopping the report: the rest of the run is still worth seeing.
 
 mod auto;
+mod blocks;
 mod charts;
 mod confusion;
 mod curves;

@@ -1,9 +1,9 @@
 //! What the predicted probabilities are worth: precision-recall curves (how well they rank)
 //! and reliability diagrams (whether 80% confident means right 80% of the time).
 
+use super::blocks::{figure, grid, note};
 use super::charts::{self, Axis, Key, Pen, BLUE, MUTED, RED};
 use super::format::{esc, num};
-use super::html::{figure, grid, note};
 use super::run::{Optional, Predictions, Run};
 
 /// Bins of the reliability diagram (and of goodfit's ECE).

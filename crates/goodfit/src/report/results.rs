@@ -1,10 +1,10 @@
 //! The "Results" section: every score of the kept weights on validation and test, the
 //! confusion matrices, and precision, recall and F1 per class.
 
+use super::blocks::{figure, grid, table};
 use super::charts::{self, Axis, Key, BLUE, GREEN, ORANGE};
 use super::confusion;
 use super::format::{esc, metric_name, opt_num};
-use super::html::{figure, grid, table};
 use super::run::{Run, SetMetrics};
 use crate::metrics::SCALAR_METRICS;
 

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
+use super::blocks::note;
 use super::format::{esc, json_text};
-use super::html::note;
 use super::run::{Optional, Run};
 
 /// Kinds the style sheet colours; anything else is shown in grey.

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
+use super::blocks::{figure, grid, note, table};
 use super::charts::{self, Axis, Key, Pen, BLUE, MUTED};
 use super::format::{esc, json_text, num, opt_num, truncate};
-use super::html::{figure, grid, note, table};
 use super::run::{Optional, Run};
 
 /// Most histograms drawn: a few small multiples say enough.

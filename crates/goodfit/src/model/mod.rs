@@ -1,18 +1,14 @@
 //! Pretrained models: reading a Hugging Face model folder and the trainable classifier
 //! built on it.
 
-pub mod attention_softmax;
 pub mod bert;
 pub mod classifier;
 pub mod config;
-mod cpu_storage;
 pub mod device;
 pub mod dropout;
-mod fast_math;
 pub mod folder;
-pub mod gelu;
 pub mod head;
-pub mod layer_norm;
+pub mod kernels;
 pub mod linear;
 pub mod params;
 pub mod pooling;
@@ -27,6 +23,7 @@ pub use config::{Architecture, EncoderConfig};
 pub use device::DeviceSpec;
 pub use dropout::Mode;
 pub use folder::{resolve_model, ModelFolder};
+pub use kernels::{attention_softmax, gelu, layer_norm};
 pub use params::{Init, Params};
 pub use pooling::Pooling;
 pub use save::{save_classifier, ClassifierInfo, SavedClassifier, INFO_FILE};

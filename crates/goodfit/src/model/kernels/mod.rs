@@ -1,0 +1,10 @@
+//! The fused CPU kernels the trainable encoder runs on, each with its backward pass
+//! (candle's own fused LayerNorm and softmax have none): LayerNorm, the attention softmax
+//! with its mask, bias + GELU, and the fast math and storage access they share. Another
+//! device takes candle's tensor ops instead, computing the same values.
+
+pub mod attention_softmax;
+mod cpu_storage;
+mod fast_math;
+pub mod gelu;
+pub mod layer_norm;

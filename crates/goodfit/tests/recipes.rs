@@ -235,7 +235,7 @@ fn eda_copies_join_the_training_rows_and_refuse_cross_validation() {
     let out = dir.path().join("eda");
     let mut c = config(&model, &train_path, &val_path, &out);
     c.eda_copies = 2;
-    let session = Session::open(&c, &Silent).unwrap();
+    let session = Session::open(&c.check().unwrap(), &Silent).unwrap();
     let data = &session.data;
     let rows = data.train_rows;
     assert_eq!(data.train.len(), 3 * rows);
@@ -288,7 +288,7 @@ fn the_range_test_sweeps_upwards_and_suggests_a_rate_only_where_the_loss_falls()
     c.head_lr = 1e-2;
     c.lr = 1e-3;
     c.dropout = Some(0.0);
-    let session = Session::open(&c, &Silent).unwrap();
+    let session = Session::open(&c.check().unwrap(), &Silent).unwrap();
     let settings = LrFindSettings {
         start_lr: 1e-6,
         end_lr: 1.0,

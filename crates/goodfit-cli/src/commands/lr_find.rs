@@ -40,7 +40,7 @@ pub fn run(args: &LrFindArgs) -> Result<()> {
     };
     settings.validate()?;
     let bars = Bars::new(config.quiet);
-    let session = Session::open(&config, &bars)?;
+    let session = Session::open(&config.check()?, &bars)?;
     let found = lr_find(&session, settings, &bars)?;
     std::fs::create_dir_all(&config.out)?;
     let json = to_json(&found)?;

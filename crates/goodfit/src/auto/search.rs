@@ -148,7 +148,7 @@ pub fn run_auto(
     auto: &AutoConfig,
     observer: &dyn Observer,
 ) -> Result<AutoResult> {
-    config.validate()?;
+    config.check()?;
     if config.eda_copies > 0 {
         return Err(Error::Invalid(
             "--eda-copies cannot be combined with --auto: its trials are cross-validated, and a fold would train on augmented copies of the rows it validates on".into(),

@@ -160,6 +160,26 @@ pub struct TrainConfig {
     pub overwrite: bool,
 }
 
+/// Settings that passed [`TrainConfig::validate`]: what a [`Session`](super::Session)
+/// holds and so what every fit trains with (linfa's checked hyper-parameters: check
+/// once, then carry the proof instead of checking again).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked(TrainConfig);
+
+impl std::ops::Deref for Checked {
+    type Target = TrainConfig;
+    fn deref(&self) -> &TrainConfig {
+        &self.0
+    }
+}
+
+impl Checked {
+    /// The settings.
+    pub fn get(&self) -> &TrainConfig {
+        &self.0
+    }
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
@@ -266,6 +286,12 @@ impl TrainConfig {
             || self.tune_threshold.is_some()
             || self.logit_adjust.is_some()
             || self.oversample.is_some()
+    }
+
+    /// These settings, checked ([`validate`](Self::validate)).
+    pub fn check(&self) -> Result<Checked> {
+        self.validate()?;
+        Ok(Checked(self.clone()))
     }
 
     /// Checks every setting once, so that training never meets a bad value halfway.

@@ -55,7 +55,7 @@ pub fn learning_curve(
     fractions: &[f64],
     observer: &dyn Observer,
 ) -> Result<LearningCurve> {
-    config.validate()?;
+    let checked = config.check()?;
     let mut fractions = fractions.to_vec();
     fractions.sort_by(f64::total_cmp);
     fractions.dedup();
@@ -69,7 +69,7 @@ pub fn learning_curve(
             "--eda-copies cannot be combined with a learning curve: its fractions would mix augmented copies with the rows they copy".into(),
         ));
     }
-    let session = Session::open(config, observer)?;
+    let session = Session::open(&checked, observer)?;
     let metric = match config.monitor.strip_prefix("val_") {
         Some("loss") | None => "f1_macro".to_string(),
         Some(m) => m.to_string(),

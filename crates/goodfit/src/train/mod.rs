@@ -29,6 +29,6 @@ pub mod session;
 pub mod trainer;
 pub mod warm_start;
 
-pub use config::TrainConfig;
+pub use config::{Checked, TrainConfig};
 pub use observer::{Observer, Silent};
 pub use trainer::{train, RunResult};

@@ -9,7 +9,7 @@ use crate::model::{
     load_tokenizer, resolve_model, Classifier, ClassifierSpec, ModelFolder, Params, TrainLayers,
 };
 
-use super::config::TrainConfig;
+use super::config::{Checked, TrainConfig};
 use super::data::{prepare, Examples, Prepared};
 use super::frozen::{FrozenCache, Precomputed};
 use super::imbalance::{calls_for_remedy, class_counts, LossKind};
@@ -18,8 +18,8 @@ use super::observer::Observer;
 /// What every fit of one configuration shares: the model folder, the tokenizer, the data and,
 /// what the frozen part of the model computes, done once.
 pub struct Session {
-    /// The settings, with `max_len` clamped to the model's positions.
-    pub config: TrainConfig,
+    /// The settings, checked, with `max_len` clamped to the model's positions.
+    pub config: Checked,
     /// The pretrained model.
     pub folder: ModelFolder,
     /// Its tokenizer.
@@ -34,13 +34,13 @@ pub struct Session {
 
 impl Session {
     /// Loads the model and the data of `config`.
-    pub fn open(config: &TrainConfig, observer: &dyn Observer) -> Result<Session> {
+    pub fn open(config: &Checked, observer: &dyn Observer) -> Result<Session> {
         let device = config.device.open()?;
         let model_dir = resolve_model(&config.model)?;
         let folder = ModelFolder::open(&model_dir)?;
         let tokenizer = load_tokenizer(&model_dir)?;
         let positions = folder.positions();
-        let mut config = config.clone();
+        let mut config = config.get().clone();
         if config.max_len > positions {
             observer.message(&format!(
                 "--max-len {} is more than the model's {positions} positions: using {positions}",
@@ -65,7 +65,8 @@ impl Session {
             }
         }
         let mut session = Session {
-            config,
+            // The clamped window and the default remedy are settings validate accepts.
+            config: config.check()?,
             folder,
             tokenizer,
             data,

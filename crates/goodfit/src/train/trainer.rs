@@ -47,13 +47,13 @@ pub use crate::run_folder::{
 /// With `resume`, continues from the folder's checkpoint; the result equals an uninterrupted
 /// run with the same seed.
 pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Result<RunResult> {
-    config.validate()?;
+    let checked = config.check()?;
     if !resume {
         check_out_dir(&config.out, config.overwrite)?;
     }
     // Everything is read and checked before the run folder is touched: a typo in a path
     // must not cost the run already there.
-    let session = Session::open(config, observer)?;
+    let session = Session::open(&checked, observer)?;
     prepare_run_dir(&config.out, config, resume)?;
     if !resume && session.config.loss != config.loss {
         // The default remedy changed the loss: config.toml says what trains (and what a

@@ -26,7 +26,7 @@ impl<'a> Search<'a> {
 
     /// Runs one trial in its session and records it.
     pub(super) fn run(&mut self, proposal: Proposal) -> Result<()> {
-        proposal.config.validate()?;
+        proposal.config.check()?;
         let index = self.done.len() + 1;
         let run_dir = format!("{TRIALS_DIR}/{index:02}-{}", proposal.name);
         let dir = self.out.join(&run_dir);
@@ -50,7 +50,8 @@ impl<'a> Search<'a> {
         let budget = self.budget.clone();
         let whole = self.whole_share();
         let session = self.session(&config)?;
-        session.config = config.clone();
+        // The proposal was checked; its run folder and seeds change nothing validate sees.
+        session.config = config.check()?;
         prepare_run_dir(&dir, &config, false)?;
         let start = Instant::now();
         let outcome = match &cv {
@@ -187,7 +188,7 @@ impl<'a> Search<'a> {
                 }
                 self.observer
                     .message(&format!("preparing a session: {key}"));
-                let session = Session::open(config, self.observer)?;
+                let session = Session::open(&config.check()?, self.observer)?;
                 // Stored under the key of what it holds: `max_len` may have been clamped to
                 // the model's positions.
                 self.sessions

@@ -95,21 +95,26 @@ pub fn replace_dir_with(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> R
     let tmp = temporary_dir(dir)?;
     fill(tmp.path())?;
     readable(tmp.path())?;
-    // `remove_dir_all` removes a link at `dir` itself, never what it points to.
-    if std::fs::symlink_metadata(dir).is_ok() {
-        let meta = std::fs::symlink_metadata(dir).map_err(|source| Error::io(dir, source))?;
-        let removed = if meta.is_dir() {
-            std::fs::remove_dir_all(dir)
-        } else {
-            std::fs::remove_file(dir)
-        };
-        removed.map_err(|source| Error::io(dir, source))?;
-    }
+    remove_entry(dir)?;
     let kept = tmp.keep();
     std::fs::rename(&kept, dir).map_err(|source| {
         let _ = std::fs::remove_dir_all(&kept);
         Error::io(dir, source)
     })
+}
+
+/// Removes whatever is at `path` — a file, a folder with everything in it, or a link
+/// (the link itself, never what it points to); nothing there is fine.
+pub fn remove_entry(path: &Path) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let removed = if meta.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    removed.map_err(|source| Error::io(path, source))
 }
 
 /// Refuses an `output` that is the `input` file itself (by its real path, so a link or

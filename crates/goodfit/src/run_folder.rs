@@ -114,19 +114,9 @@ pub fn check_out_dir(out: &Path, overwrite: bool) -> Result<()> {
 /// removed, never followed).
 pub fn clear_outputs(out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    for name in OUTPUTS {
-        let path = out.join(name);
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        let removed = if meta.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        removed.map_err(|e| Error::io(&path, e))?;
-    }
-    Ok(())
+    OUTPUTS
+        .iter()
+        .try_for_each(|name| crate::io::remove_entry(&out.join(name)))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! verdicts, while the budget lasts.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -288,13 +288,6 @@ fn describe(changes: &std::collections::BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k} {v}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn remove_if_there(path: &Path) -> Result<()> {
-    if path.exists() {
-        std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
-    }
-    Ok(())
 }
 
 /// Passes a trial's progress bars and Ctrl-C through, but not its messages and epoch

@@ -18,19 +18,14 @@ pub fn param_groups(vars: &BTreeMap<String, Var>, config: &TrainConfig) -> Vec<P
     let top = vars.keys().filter_map(|n| layer_index(n)).max();
     let mut groups: Vec<ParamGroup> = Vec::new();
     for (name, var) in vars {
-        let head = name.starts_with("classifier") || name.starts_with("pooler");
+        let head = is_head(name);
         let decay = hf_weight_decay_applies(name);
         let (part, lr) = if head {
             ("head".to_string(), config.head_lr)
         } else if config.layer_lr_decay == 1.0 {
             ("encoder".to_string(), config.lr)
         } else {
-            // Below the top layer; the embeddings are one step below layer 0.
-            let depth = match (layer_index(name), top) {
-                (Some(i), Some(top)) => top - i,
-                (None, Some(top)) => top + 1,
-                (_, None) => 0,
-            };
+            let depth = depth_below(name, top);
             (
                 format!("encoder_depth{depth}"),
                 config.lr * config.layer_lr_decay.powi(depth as i32),
@@ -57,17 +52,25 @@ pub fn param_groups(vars: &BTreeMap<String, Var>, config: &TrainConfig) -> Vec<P
 pub fn still_in_epoch(vars: &BTreeMap<String, Var>, epoch: usize) -> Vec<&Var> {
     let top = vars.keys().filter_map(|n| layer_index(n)).max();
     vars.iter()
-        .filter(|(name, _)| !(name.starts_with("classifier") || name.starts_with("pooler")))
-        .filter(|(name, _)| {
-            let depth = match (layer_index(name), top) {
-                (Some(i), Some(top)) => top - i,
-                (None, Some(top)) => top + 1,
-                (_, None) => 0,
-            };
-            depth + 2 > epoch
-        })
+        .filter(|(name, _)| !is_head(name) && depth_below(name, top) + 2 > epoch)
         .map(|(_, var)| var)
         .collect()
+}
+
+/// Whether a weight belongs to the head (with the pooler), which trains at its own rate
+/// and from the first epoch.
+fn is_head(name: &str) -> bool {
+    name.starts_with("classifier") || name.starts_with("pooler")
+}
+
+/// How many layers an encoder weight sits below `top`, the highest layer that trains; the
+/// embeddings are one step below layer 0.
+fn depth_below(name: &str, top: Option<usize>) -> usize {
+    match (layer_index(name), top) {
+        (Some(i), Some(top)) => top - i,
+        (None, Some(top)) => top + 1,
+        (_, None) => 0,
+    }
 }
 
 /// The encoder layer a weight belongs to (`encoder.layer.3.…` → 3).

@@ -35,25 +35,13 @@ pub struct Session {
 impl Session {
     /// Loads the model and the data of `config`.
     pub fn open(config: &Checked, observer: &dyn Observer) -> Result<Session> {
-        let device = config.device.open()?;
-        let model_dir = resolve_model(&config.model)?;
-        let folder = ModelFolder::open(&model_dir)?;
-        let tokenizer = load_tokenizer(&model_dir)?;
-        let positions = folder.positions();
-        let mut config = config.get().clone();
-        if config.max_len > positions {
-            observer.message(&format!(
-                "--max-len {} is more than the model's {positions} positions: using {positions}",
-                config.max_len
-            ));
-            config.max_len = positions;
-        }
-        let data = prepare(&config, &tokenizer, observer)?;
-        if let Some(objective) = &config.tune_threshold {
-            // Read a cost file now: a mistake in it should cost neither a training run nor
-            // the run already in the output folder.
-            objective.scoring(&data.labels, 0)?;
-        }
+        let Inputs {
+            mut config,
+            device,
+            folder,
+            tokenizer,
+            data,
+        } = Inputs::read(config, observer)?;
         if config.default_remedy && !config.imbalance_remedied() {
             let rows = &data.train.targets[..data.train_rows];
             let counts = class_counts(rows, data.labels.len());
@@ -127,19 +115,12 @@ impl Session {
         Ok(session)
     }
 
-    /// Reads and checks what [`open`](Self::open) reads (the model folder, its tokenizer,
-    /// every data file) without computing anything, for a caller that opens sessions later
-    /// but must know its inputs are good before it touches an output folder.
+    /// Reads and checks what [`open`](Self::open) reads (the device, the model folder, its
+    /// tokenizer, every data file, a cost file) without computing anything, for a caller
+    /// that opens sessions later but must know its inputs are good before it touches an
+    /// output folder.
     pub fn check_inputs(config: &TrainConfig) -> Result<()> {
-        config.device.open()?;
-        let model_dir = resolve_model(&config.model)?;
-        ModelFolder::open(&model_dir)?;
-        let tokenizer = load_tokenizer(&model_dir)?;
-        let data = prepare(config, &tokenizer, &super::observer::Silent)?;
-        if let Some(objective) = &config.tune_threshold {
-            objective.scoring(&data.labels, 0)?;
-        }
-        Ok(())
+        Inputs::read(config, &super::observer::Silent).map(drop)
     }
 
     /// The validation split, as [`fit`] scores it.
@@ -189,6 +170,48 @@ impl Session {
             &spec,
         )?;
         Ok((classifier, params))
+    }
+}
+
+/// What a session is built from, read and checked.
+struct Inputs {
+    /// The settings, with `max_len` clamped to the model's positions.
+    config: TrainConfig,
+    device: Device,
+    folder: ModelFolder,
+    tokenizer: tokenizers::Tokenizer,
+    data: Prepared,
+}
+
+impl Inputs {
+    /// Opens the device, the model folder and its tokenizer, reads, splits and tokenises
+    /// the data, and reads a cost file: a mistake in any of them should cost neither a
+    /// training run nor the run already in the output folder.
+    fn read(config: &TrainConfig, observer: &dyn Observer) -> Result<Inputs> {
+        let device = config.device.open()?;
+        let model_dir = resolve_model(&config.model)?;
+        let folder = ModelFolder::open(&model_dir)?;
+        let tokenizer = load_tokenizer(&model_dir)?;
+        let positions = folder.positions();
+        let mut config = config.clone();
+        if config.max_len > positions {
+            observer.message(&format!(
+                "--max-len {} is more than the model's {positions} positions: using {positions}",
+                config.max_len
+            ));
+            config.max_len = positions;
+        }
+        let data = prepare(&config, &tokenizer, observer)?;
+        if let Some(objective) = &config.tune_threshold {
+            objective.scoring(&data.labels, 0)?;
+        }
+        Ok(Inputs {
+            config,
+            device,
+            folder,
+            tokenizer,
+            data,
+        })
     }
 }
 

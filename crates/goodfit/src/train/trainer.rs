@@ -246,6 +246,12 @@ pub fn fit(
         let (batches, mut mode) =
             training_epoch(config, &train.targets, data.labels.len(), epoch, grouping)?;
         observer.epoch_start(epoch, config.epochs, batches.len());
+        // Gradual unfreezing: the weights that stay still this epoch, found once per epoch.
+        let still = if config.gradual_unfreeze {
+            still_in_epoch(&vars, epoch)
+        } else {
+            Vec::new()
+        };
         let mut loss_sum = 0.0;
         let mut penalty_sum = 0.0;
         let mut accumulated: Option<candle_core::backprop::GradStore> = None;
@@ -310,11 +316,9 @@ pub fn fit(
             drop(grads);
             if (index + 1) % config.grad_accum == 0 || index + 1 == batches.len() {
                 let mut grads = accumulated.take().unwrap_or_default();
-                if config.gradual_unfreeze {
-                    // Without a gradient a weight is not stepped, its moments untouched.
-                    for var in still_in_epoch(&vars, epoch) {
-                        grads.remove(var.as_tensor());
-                    }
+                // Without a gradient a weight is not stepped, its moments untouched.
+                for var in &still {
+                    grads.remove(var.as_tensor());
                 }
                 let norm = grad_norm(&grads, vars.values())?;
                 if !norm.is_finite() {

@@ -26,7 +26,6 @@ impl<'a> Search<'a> {
 
     /// Runs one trial in its session and records it.
     pub(super) fn run(&mut self, proposal: Proposal) -> Result<()> {
-        proposal.config.check()?;
         let index = self.done.len() + 1;
         let run_dir = format!("{TRIALS_DIR}/{index:02}-{}", proposal.name);
         let dir = self.out.join(&run_dir);
@@ -50,7 +49,7 @@ impl<'a> Search<'a> {
         let budget = self.budget.clone();
         let whole = self.whole_share();
         let session = self.session(&config)?;
-        // The proposal was checked; its run folder and seeds change nothing validate sees.
+        // Checked before its run folder is made (a new session checked it on opening).
         session.config = config.check()?;
         prepare_run_dir(&dir, &config, false)?;
         let start = Instant::now();
@@ -79,7 +78,7 @@ impl<'a> Search<'a> {
         };
         let seconds = start.elapsed().as_secs_f64();
         // Trials are never resumed: their checkpoints would only take room.
-        remove_if_there(&dir.join(CHECKPOINT_FILE))?;
+        crate::io::remove_entry(&dir.join(CHECKPOINT_FILE))?;
         let (result, cv_run, error) = match outcome {
             Ok((result, cv_run)) => (Some(result), cv_run, None),
             Err(Error::Interrupted { .. }) => {

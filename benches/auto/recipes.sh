@@ -19,6 +19,9 @@
 #   eda      base, with 4 EDA copies of each training text (word swaps / deletions, α 0.1)
 #   head     the head-only run LP-FT starts from (30 epochs, head learning rate 1e-2)
 #
+# REMEDY replaces the base's imbalance remedy (default `--class-weight balanced`; on 1:20
+# `--loss logit-adjusted`, where balanced weights keep epoch 1).
+#
 # Runs whose metrics exist are kept. Prints a table of test macro-F1, mean ± standard
 # error over the seeds (benches/auto/recipes_table.py).
 #
@@ -30,6 +33,7 @@ MODEL=${MODEL:-models/all-MiniLM-L6-v2}
 GOODFIT=${GOODFIT:-target/release/goodfit}
 SETS=${SETS:-tail5 ff300}
 SEEDS=${SEEDS:-42 43 44}
+read -r -a REMEDY <<< "${REMEDY:---class-weight balanced}"
 RECIPES=${RECIPES:-base lpft lpft-hl reinit swa rdrop gradual mixup eda top3 top3-llrd top3-gradual lrfind}
 [ -x "$GOODFIT" ] || cargo build --release --locked
 [ -d "$MODEL" ] || scripts/fetch-model.sh
@@ -52,7 +56,7 @@ for data in $SETS; do
       [ -f "$dir/$name/metrics.json" ] && return
       local start=$(date +%s)
       "$GOODFIT" train --model "$MODEL" --train "$TRAIN" --test "$TEST" --seed "$seed" \
-        --class-weight balanced --quiet --out "$dir/$name" "$@" > "$dir/$name.log" 2>&1
+        "${REMEDY[@]}" --quiet --out "$dir/$name" "$@" > "$dir/$name.log" 2>&1
       echo $(( $(date +%s) - start )) > "$dir/$name.seconds"
     }
     base=(--train-layers 1 --epochs 10)
@@ -73,7 +77,7 @@ for data in $SETS; do
         top3-llrd) run top3-llrd --train-layers 3 --epochs 10 --layer-lr-decay 0.8 ;;
         lrfind)
           [ -f "$dir/lr-find/lr_find.json" ] || "$GOODFIT" lr-find --model "$MODEL" --train "$TRAIN" \
-            --seed "$seed" --class-weight balanced --quiet --out "$dir/lr-find" "${base[@]}" \
+            --seed "$seed" "${REMEDY[@]}" --quiet --out "$dir/lr-find" "${base[@]}" \
             > "$dir/lr-find.log" 2>&1
           read -r lr head_lr < <(python3 -c 'import json, sys; f = json.load(open(sys.argv[1]))
 print(f["suggestion"], f["suggested_head_lr"])' "$dir/lr-find/lr_find.json")

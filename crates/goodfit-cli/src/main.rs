@@ -65,6 +65,9 @@ enum Command {
     /// Learning-rate range test: sweep the learning rate over one short run, plot the loss
     /// and suggest a rate (fastai's valley rule).
     LrFind(Box<commands::lr_find::LrFindArgs>),
+    /// Average the weights of several fine-tunes of one model into one (a greedy model
+    /// soup, Wortsman et al. 2022).
+    Soup(commands::soup::SoupArgs),
     /// Time training steps and inference batches on fixed shapes; print throughput and memory.
     Bench(commands::bench::BenchArgs),
     /// Over- or under-sample a numeric feature table against class imbalance (SMOTE and
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => commands::diagnose::run(&args),
         Command::LearningCurve(args) => commands::learning_curve::run(&args),
         Command::LrFind(args) => commands::lr_find::run(&args),
+        Command::Soup(args) => commands::soup::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Resample(args) => commands::resample::run(&args),
     };

@@ -1,11 +1,11 @@
-//! `goodfit train`, `predict` and `eval` end to end on a tiny random BERT.
+//! `goodfit train`, `predict`, `eval` and `soup` end to end on a tiny random BERT.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 mod common;
-use common::{goodfit, ok, setup};
+use common::{goodfit, ok, refused, setup};
 
 #[test]
 fn train_then_predict_then_eval() {
@@ -813,4 +813,87 @@ fn auto_flags_are_checked_before_anything_runs() {
         "bad_test.csv:3: label 'odd' is not among the known labels",
     );
     assert!(!out.join("trials.jsonl").exists() && !out.join("model").exists());
+}
+
+#[test]
+fn soup_averages_two_runs_into_a_model_eval_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train) = common::setup(dir.path());
+    let (model, train) = (model.to_str().unwrap(), train.to_str().unwrap());
+    let mut runs = Vec::new();
+    for seed in ["1", "2"] {
+        let out = dir.path().join(format!("run{seed}"));
+        ok(&[
+            "train",
+            "--model",
+            model,
+            "--train",
+            train,
+            "--val-fraction",
+            "0.34",
+            "--split-seed",
+            "7",
+            "--seed",
+            seed,
+            "--epochs",
+            "2",
+            "--train-layers",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        runs.push(out);
+    }
+    let soup = dir.path().join("soup");
+    let (a, b, out) = (
+        runs[0].to_str().unwrap(),
+        runs[1].to_str().unwrap(),
+        soup.to_str().unwrap(),
+    );
+    let printed = String::from_utf8(ok(&["soup", a, b, "--out", out, "--quiet"]).stdout).unwrap();
+    assert!(
+        printed.contains("greedy soup of") && printed.contains("kept"),
+        "{printed}"
+    );
+    assert!(soup.join("soup.json").is_file() && soup.join("model/model.safetensors").is_file());
+    let scored = ok(&["eval", "--run", out, "--data", train, "--json"]);
+    let metrics: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
+    assert!(metrics["f1_macro"].as_f64().is_some(), "{metrics}");
+
+    // Once written, the soup's folder is kept unless --overwrite; one run is not a soup.
+    let error = refused(&["soup", a, b, "--out", out, "--quiet"]);
+    assert!(error.contains("--overwrite"), "{error}");
+    ok(&["soup", a, b, "--out", out, "--quiet", "--overwrite"]);
+    refused(&["soup", a, "--out", out]);
+    // A run of another split is named by its file and field.
+    let other = dir.path().join("other");
+    ok(&[
+        "train",
+        "--model",
+        model,
+        "--train",
+        train,
+        "--val-fraction",
+        "0.34",
+        "--split-seed",
+        "8",
+        "--epochs",
+        "1",
+        "--out",
+        other.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let error = refused(&[
+        "soup",
+        a,
+        other.to_str().unwrap(),
+        "--out",
+        out,
+        "--overwrite",
+    ]);
+    assert!(
+        error.contains("config.toml") && error.contains("split_seed"),
+        "{error}"
+    );
 }

@@ -3,6 +3,8 @@
 //! test checks that no other source file spells one), and a fresh run clears exactly
 //! [`OUTPUTS`] before it starts.
 
+pub mod records;
+
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -39,6 +41,8 @@ pub const AUTO_FILE: &str = "auto.json";
 pub const TRIALS_DIR: &str = "trials";
 /// The folder of a cross-validated fine-tune's fold models.
 pub const FOLDS_DIR: &str = "folds";
+/// `goodfit soup`'s record: the runs tried, their scores, the members kept.
+pub const SOUP_FILE: &str = "soup.json";
 /// `goodfit learning-curve`'s table and chart.
 pub const LEARNING_CURVE_FILE: &str = "learning_curve.json";
 /// The learning curve's chart.
@@ -50,7 +54,7 @@ pub const LR_FIND_CHART: &str = "lr_find.svg";
 
 /// What a run leaves in its folder; a fresh run clears these first, so that a failed run
 /// never leaves an old result looking like its own.
-pub const OUTPUTS: [&str; 16] = [
+pub const OUTPUTS: [&str; 17] = [
     HISTORY_FILE,
     METRICS_FILE,
     CHECKPOINT_FILE,
@@ -62,6 +66,7 @@ pub const OUTPUTS: [&str; 16] = [
     REPORT_FILE,
     ENSEMBLE_FILE,
     LEARNING_CURVE_FILE,
+    SOUP_FILE,
     TRIALS_FILE,
     AUTO_FILE,
     MODEL_DIR,
@@ -70,8 +75,9 @@ pub const OUTPUTS: [&str; 16] = [
 ];
 
 /// What in a folder says a run lives there: its results, its checkpoint, a search's files.
-const RUN_MARKERS: [&str; 5] = [
+const RUN_MARKERS: [&str; 6] = [
     METRICS_FILE,
+    SOUP_FILE,
     MODEL_DIR,
     CHECKPOINT_FILE,
     AUTO_FILE,

@@ -9,6 +9,7 @@ pub mod learning_curve;
 pub mod lr_find;
 pub mod predict;
 pub mod resample;
+pub mod soup;
 pub mod train;
 
 /// Parses a count that must be at least 1 (a batch size, a sequence length): clap refuses

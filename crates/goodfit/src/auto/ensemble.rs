@@ -27,7 +27,8 @@ use crate::error::Result;
 use crate::metrics::{self, Metrics};
 use crate::model::save::INFO_FILE;
 use crate::model::ClassifierInfo;
-use crate::train::decide::{decide, read_json, SavedPredictions};
+use crate::run_folder::records::Predictions;
+use crate::train::decide::{decide, read_json};
 use crate::train::predictor::{average_proba, EnsembleInfo, ENSEMBLE_FILE};
 use crate::train::trainer::{MODEL_DIR, VAL_PREDICTIONS_FILE};
 
@@ -129,7 +130,7 @@ pub(crate) fn consider(
     let dir = out.join(&best.trial.run_dir);
     let info: ClassifierInfo = read_json(&dir.join(MODEL_DIR).join(INFO_FILE))?;
     let labels = info.label_map();
-    let best_val: SavedPredictions = read_json(&dir.join(VAL_PREDICTIONS_FILE))?;
+    let best_val = Predictions::read(&dir.join(VAL_PREDICTIONS_FILE))?;
     // Cross-validated, the noise is the spread of the best trial's fold scores.
     let noise = match best.trial.cv.as_ref().and_then(|c| c.standard_error) {
         Some(noise) => noise,
@@ -153,8 +154,7 @@ pub(crate) fn consider(
         if model_count + own.len() > MAX_MODELS {
             continue;
         }
-        let val: SavedPredictions =
-            read_json(&out.join(&d.trial.run_dir).join(VAL_PREDICTIONS_FILE))?;
+        let val = Predictions::read(&out.join(&d.trial.run_dir).join(VAL_PREDICTIONS_FILE))?;
         // Only predictions of the same validation rows can be averaged.
         if val.y_true == best_val.y_true && val.proba.len() == sets[0].len() {
             members.push(d);
@@ -232,7 +232,7 @@ pub(crate) fn log_loss(metrics: &Metrics) -> f64 {
 /// over [`BOOTSTRAP`] resamples of the validation rows (seeded).
 fn standard_error(
     select: &SelectMetric,
-    val: &SavedPredictions,
+    val: &Predictions,
     rule: Option<&DecisionRule>,
     labels: &LabelMap,
     seed: u64,
@@ -490,15 +490,16 @@ mod tests {
         let labels = LabelMap::from_ordered(vec![Label::Int(0), Label::Int(1)]);
         let select = SelectMetric::parse("f1_macro").unwrap();
         // A classifier right on 80% of the rows of each class.
-        let make = |n: usize| SavedPredictions {
-            y_true: (0..n).map(|i| i % 2).collect(),
-            proba: (0..n)
+        let make = |n: usize| {
+            let targets: Vec<usize> = (0..n).map(|i| i % 2).collect();
+            let proba: Vec<Vec<f64>> = (0..n)
                 .map(|i| {
                     let right = (i / 2) % 5 != 0;
                     let p = if (i % 2 == 1) == right { 0.7 } else { 0.3 };
                     vec![1.0 - p, p]
                 })
-                .collect(),
+                .collect();
+            Predictions::new(&labels, &targets, &proba)
         };
         let small = standard_error(&select, &make(100), None, &labels, 1);
         let large = standard_error(&select, &make(1600), None, &labels, 1);

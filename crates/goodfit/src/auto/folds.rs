@@ -27,8 +27,9 @@ use crate::error::Result;
 use crate::metrics;
 use crate::model::save::INFO_FILE;
 use crate::model::ClassifierInfo;
+use crate::run_folder::records::Predictions;
 use crate::train::cross_val::FoldsRun;
-use crate::train::decide::{read_json, SavedPredictions};
+use crate::train::decide::read_json;
 use crate::train::trainer::{MODEL_DIR, VAL_PREDICTIONS_FILE};
 
 use super::select::SelectMetric;
@@ -127,7 +128,7 @@ pub(crate) fn cv_record(
     let (Some(raw), Some((index, dir)), true) = (raw, reference, run.folds.len() < k) else {
         return Ok((record, raw));
     };
-    let saved: SavedPredictions = read_json(&dir.join(VAL_PREDICTIONS_FILE))?;
+    let saved = Predictions::read(&dir.join(VAL_PREDICTIONS_FILE))?;
     let info: ClassifierInfo = read_json(&dir.join(MODEL_DIR).join(INFO_FILE))?;
     let labels = info.label_map();
     let rule = info.decision.as_ref();
@@ -149,7 +150,7 @@ pub(crate) fn cv_record(
 /// of them (every row when `None`).
 pub(crate) fn score_rows(
     select: &SelectMetric,
-    saved: &SavedPredictions,
+    saved: &Predictions,
     rule: Option<&DecisionRule>,
     labels: &LabelMap,
     rows: Option<&[usize]>,
@@ -237,15 +238,16 @@ mod tests {
     fn scores_on_rows_use_the_rule_and_the_rows() {
         let labels = LabelMap::from_ordered(vec![Label::Int(0), Label::Int(1)]);
         let select = SelectMetric::parse("accuracy").unwrap();
-        let saved = SavedPredictions {
-            y_true: vec![0, 1, 1, 0],
-            proba: vec![
+        let saved = Predictions::new(
+            &labels,
+            &[0, 1, 1, 0],
+            &[
                 vec![0.9, 0.1],
                 vec![0.6, 0.4],
                 vec![0.2, 0.8],
                 vec![0.3, 0.7],
             ],
-        };
+        );
         let all = score_rows(&select, &saved, None, &labels, None).unwrap();
         assert_eq!(all, Some(0.5));
         let some = score_rows(&select, &saved, None, &labels, Some(&[0, 2])).unwrap();

@@ -13,6 +13,7 @@ pub mod linear;
 pub mod params;
 pub mod pooling;
 pub mod save;
+pub mod soup;
 pub mod tiny;
 pub mod tokenizer;
 pub mod weight_stats;

@@ -46,6 +46,17 @@ impl Params {
                 format!("cannot read the weights (truncated or not safetensors?): {error}"),
             )
         })?;
+        Ok(Params::from_named(tensors, prefix, device, seed))
+    }
+
+    /// A store over `tensors` named as in a checkpoint file, `prefix.` dropped as
+    /// [`Params::load`] drops it.
+    pub fn from_named(
+        tensors: HashMap<String, Tensor>,
+        prefix: &str,
+        device: &Device,
+        seed: u64,
+    ) -> Params {
         let strip = format!("{prefix}.");
         let pretrained = tensors
             .into_iter()
@@ -57,7 +68,7 @@ impl Params {
                 (name, tensor)
             })
             .collect();
-        Ok(Params::from_tensors(pretrained, device, seed))
+        Params::from_tensors(pretrained, device, seed)
     }
 
     /// A store over weights already in memory.

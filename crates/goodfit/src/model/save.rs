@@ -179,12 +179,34 @@ impl SavedClassifier {
                 ),
             ));
         }
-        let mut params = Params::load(
+        let params = Params::load(
             &folder.weights,
             folder.architecture.weight_prefix(),
             device,
             0,
         )?;
+        Self::build(folder, info, params)
+    }
+
+    /// The classifier described by `info` in the folder `dir` (its config and tokenizer)
+    /// with `tensors` (named as in its weights file) for weights: a soup of classifiers
+    /// saved from that folder's kind.
+    pub fn from_tensors(
+        dir: &Path,
+        info: ClassifierInfo,
+        tensors: HashMap<String, Tensor>,
+        device: &Device,
+    ) -> Result<SavedClassifier> {
+        let folder = ModelFolder::open(dir)?;
+        let params = Params::from_named(tensors, folder.architecture.weight_prefix(), device, 0);
+        Self::build(folder, info, params)
+    }
+
+    fn build(
+        folder: ModelFolder,
+        info: ClassifierInfo,
+        mut params: Params,
+    ) -> Result<SavedClassifier> {
         let spec = ClassifierSpec {
             pooling: info.pooling,
             head_hidden: info.head_hidden,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Position, Result};
+use crate::run_folder::records;
 use crate::run_folder::{
     CONFIG_FILE, DATA_FILE, DIAGNOSIS_FILE, HISTORY_FILE, LEARNING_CURVE_FILE, METRICS_FILE,
     TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
@@ -400,65 +401,12 @@ fn optional_text<T>(
     }
 }
 
-/// Checks a prediction file's shape: as many truths as probability rows, one probability
-/// per label, every truth a valid class index.
+/// A prediction file, checked as its record is (see [`records::Predictions`]).
 fn predictions(value: Value) -> std::result::Result<Predictions, String> {
-    let labels: Vec<String> = value
-        .get("labels")
-        .and_then(Value::as_array)
-        .ok_or("no 'labels' array")?
-        .iter()
-        .map(label_text)
-        .collect();
-    if labels.len() < 2 {
-        return Err("fewer than 2 labels".into());
-    }
-    let y_true = value
-        .get("y_true")
-        .and_then(Value::as_array)
-        .ok_or("no 'y_true' array")?
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.as_u64()
-                .map(|k| k as usize)
-                .filter(|k| *k < labels.len())
-                .ok_or(format!(
-                    "y_true[{i}] is not a class index below {}",
-                    labels.len()
-                ))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let proba = value
-        .get("proba")
-        .and_then(Value::as_array)
-        .ok_or("no 'proba' array")?
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let row = row
-                .as_array()
-                .filter(|r| r.len() == labels.len())
-                .ok_or(format!("proba[{i}] does not hold {} numbers", labels.len()))?;
-            row.iter()
-                .map(|p| p.as_f64().filter(|p| p.is_finite()))
-                .collect::<Option<Vec<f64>>>()
-                .ok_or(format!("proba[{i}] holds a value that is not a number"))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    if proba.len() != y_true.len() {
-        return Err(format!(
-            "{} rows of y_true but {} of proba",
-            y_true.len(),
-            proba.len()
-        ));
-    }
-    if y_true.is_empty() {
-        return Err("no examples".into());
-    }
+    let record = records::Predictions::from_value(value).map_err(|(_, why)| why)?;
     Ok(Predictions {
-        labels,
-        y_true,
-        proba,
+        labels: record.label_texts(),
+        y_true: record.y_true,
+        proba: record.proba,
     })
 }

@@ -12,6 +12,7 @@ use crate::io::write_atomic;
 use crate::metrics::Metrics;
 use crate::model::save::INFO_FILE;
 use crate::model::ClassifierInfo;
+use crate::run_folder::records::Predictions;
 
 use super::config::TrainConfig;
 use super::imbalance::class_prior;
@@ -204,12 +205,12 @@ pub fn redecide_run(
             "no training class counts: the run was made by an older goodfit; train it again",
         ));
     }
-    let read_set = |file: &str| -> Result<Option<(Metrics, SavedPredictions)>> {
+    let read_set = |file: &str| -> Result<Option<(Metrics, Predictions)>> {
         let path = run.join(file);
         if !path.is_file() {
             return Ok(None);
         }
-        let saved: SavedPredictions = read_json(&path)?;
+        let saved = Predictions::read(&path)?;
         let predicted = predict_all(&saved.proba, None);
         let metrics =
             crate::metrics::compute(&saved.y_true, &predicted, Some(&saved.proba), &labels)?;
@@ -256,15 +257,6 @@ pub fn redecide_run(
         write_json(&info_path, &info)?;
     }
     Ok(decided)
-}
-
-/// `predictions_val.json` / `predictions_test.json`.
-#[derive(serde::Deserialize)]
-pub(crate) struct SavedPredictions {
-    /// The true classes.
-    pub y_true: Vec<usize>,
-    /// The class probabilities.
-    pub proba: Vec<Vec<f64>>,
 }
 
 /// Reads a JSON file goodfit wrote, with errors that name the file and line.

@@ -26,6 +26,7 @@ pub mod records;
 mod run_writer;
 pub mod schedule;
 pub mod session;
+pub mod soup;
 pub mod trainer;
 pub mod warm_start;
 

@@ -3,12 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
 use crate::data::LabelMap;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::Metrics;
+use crate::run_folder::records::Predictions;
 
 /// What a finished run reports.
 pub struct RunResult {
@@ -55,8 +54,5 @@ pub(crate) fn write_predictions(
     targets: &[usize],
     proba: &[Vec<f64>],
 ) -> Result<()> {
-    write_json(
-        path,
-        &json!({ "labels": labels, "y_true": targets, "proba": proba }),
-    )
+    Predictions::new(labels, targets, proba).write(path)
 }

@@ -23,16 +23,26 @@ target/release/goodfit train --model models/all-MiniLM-L6-v2 --train "$work/trai
     --out "$work/run" --epochs 1 --train-layers 1 --pooling pooler --max-len 64 --quiet > /dev/null
 target/release/goodfit predict --run "$work/run" --input "$work/texts.jsonl" \
     --output "$work/pred.jsonl" --logits --quiet
+# DistilBERT (the random test fixture): the first token's state, pre_classifier + ReLU.
+target/release/goodfit train --model crates/goodfit/tests/fixtures/distilbert_tiny \
+    --train "$work/train.jsonl" --out "$work/distil" --epochs 1 --train-layers 1 \
+    --pooling cls --head-hidden 32 --quiet > /dev/null
+target/release/goodfit predict --run "$work/distil" --input "$work/texts.jsonl" \
+    --output "$work/distil.jsonl" --logits --quiet
 
-"$python" - "$work/run/model" "$work/pred.jsonl" <<'PY'
-import json, sys
+for pair in "$work/run/model $work/pred.jsonl" "$work/distil/model $work/distil.jsonl"; do
+"$python" - $pair <<'PY'
+import json, os, sys
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
 
 model_dir, predictions = sys.argv[1], sys.argv[2]
 info = json.load(open(f"{model_dir}/goodfit.json"))
 model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
-tokenizer = AutoTokenizer.from_pretrained(model_dir)
+if os.path.exists(f"{model_dir}/tokenizer_config.json"):
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+else:  # a bare tokenizer.json, as the DistilBERT fixture has
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=f"{model_dir}/tokenizer.json", pad_token="[PAD]")
 rows = [json.loads(line) for line in open(predictions)]
 labels = [str(l) for l in info["labels"]]
 assert [model.config.id2label[i] for i in range(len(labels))] == labels, model.config.id2label
@@ -42,6 +52,7 @@ batch = tokenizer([row["text"] for row in rows], padding=True, truncation=True,
 with torch.no_grad():
     theirs = model(**batch).logits.double()
 worst = (ours - theirs).abs().max().item()
-print(f"{len(rows)} texts, {len(labels)} classes: largest logit difference {worst:.2e}")
+print(f"{type(model).__name__}: {len(rows)} texts, {len(labels)} classes: largest logit difference {worst:.2e}")
 sys.exit(0 if worst < 1e-4 else 1)
 PY
+done

@@ -1,4 +1,4 @@
-//! A trainable BERT-family encoder (BERT, MiniLM, RoBERTa) in candle.
+//! A trainable BERT-family encoder (BERT, MiniLM, RoBERTa, DistilBERT) in candle.
 //!
 //! Weight names are Hugging Face's, so the same `model.safetensors` loads. Unlike
 //! candle-transformers' BERT, every operation here carries gradients (LayerNorm, the attention
@@ -42,7 +42,8 @@ fn layer_norm(
 struct Embeddings {
     word: Tensor,
     position: Tensor,
-    token_type: Tensor,
+    /// Segment embeddings, where the model has them (not DistilBERT).
+    token_type: Option<Tensor>,
     norm: LayerNorm,
     position_offset: usize,
     dropout: f64,
@@ -57,9 +58,14 @@ impl Embeddings {
             .index_select(&ids.flatten_all()?, 0)?
             .reshape((batch, seq, ()))?;
         let positions = self.position.narrow(0, self.position_offset, seq)?;
-        // Every token is in segment 0 for single-text classification.
-        let segment = self.token_type.narrow(0, 0, 1)?;
-        let x = words.broadcast_add(&positions.broadcast_add(&segment)?)?;
+        let x = match &self.token_type {
+            // Every token is in segment 0 for single-text classification.
+            Some(token_type) => {
+                let segment = token_type.narrow(0, 0, 1)?;
+                words.broadcast_add(&positions.broadcast_add(&segment)?)?
+            }
+            None => words.broadcast_add(&positions)?,
+        };
         let x = self.norm.forward(&x)?;
         if self.trainable {
             mode.dropout(&x, self.dropout)
@@ -230,12 +236,17 @@ impl Encoder {
                 embeddings_train,
                 Init::Normal(0.02),
             )?,
-            token_type: params.get(
-                "embeddings.token_type_embeddings.weight",
-                &[config.type_vocab_size, h],
-                embeddings_train,
-                Init::Normal(0.02),
-            )?,
+            token_type: architecture
+                .has_segments()
+                .then(|| {
+                    params.get(
+                        "embeddings.token_type_embeddings.weight",
+                        &[config.type_vocab_size, h],
+                        embeddings_train,
+                        Init::Normal(0.02),
+                    )
+                })
+                .transpose()?,
             norm: layer_norm(
                 params,
                 "embeddings.LayerNorm",

@@ -72,7 +72,14 @@ impl Classifier {
             _ => None,
         };
         let dropout = spec.dropout.unwrap_or(config.hidden_dropout_prob);
-        let head = Head::load(params, h, spec.head_hidden, spec.classes, dropout)?;
+        let head = Head::load(
+            params,
+            h,
+            spec.head_hidden,
+            spec.classes,
+            dropout,
+            architecture.head_activation(),
+        )?;
         Ok(Classifier {
             encoder,
             pooler,

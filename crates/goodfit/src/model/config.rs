@@ -14,27 +14,64 @@ pub enum Architecture {
     Bert,
     /// RoBERTa and XLM-RoBERTa: BERT's layout, positions counted from `pad_token_id + 1`.
     Roberta,
+    /// DistilBERT: BERT's layer under other names, no segment embeddings
+    /// ([`super::distilbert`]).
+    DistilBert,
 }
 
 impl Architecture {
     /// The `model_type` values goodfit accepts, for error messages.
-    pub const SUPPORTED: &'static str = "bert (BERT, MiniLM, …), roberta, xlm-roberta, camembert";
+    pub const SUPPORTED: &'static str =
+        "bert (BERT, MiniLM, …), roberta, xlm-roberta, camembert, distilbert";
 
     /// The prefix of encoder weights in a `…ForSequenceClassification` checkpoint.
     pub fn weight_prefix(self) -> &'static str {
         match self {
             Architecture::Bert => "bert",
             Architecture::Roberta => "roberta",
+            Architecture::DistilBert => "distilbert",
+        }
+    }
+
+    /// Whether the model adds segment (token type) embeddings.
+    pub fn has_segments(self) -> bool {
+        self != Architecture::DistilBert
+    }
+
+    /// The activation of the head's hidden layer in the model's own classification head:
+    /// tanh in RoBERTa's, ReLU in DistilBERT's `pre_classifier`.
+    pub fn head_activation(self) -> HeadActivation {
+        match self {
+            Architecture::DistilBert => HeadActivation::Relu,
+            _ => HeadActivation::Tanh,
+        }
+    }
+
+    /// The name transformers gives the model with a classification head.
+    pub fn classifier_name(self) -> &'static str {
+        match self {
+            Architecture::Bert => "BertForSequenceClassification",
+            Architecture::Roberta => "RobertaForSequenceClassification",
+            Architecture::DistilBert => "DistilBertForSequenceClassification",
         }
     }
 
     /// The first position id: RoBERTa skips the ids up to and including the padding id.
     pub fn position_offset(self, pad_token_id: usize) -> usize {
         match self {
-            Architecture::Bert => 0,
+            Architecture::Bert | Architecture::DistilBert => 0,
             Architecture::Roberta => pad_token_id + 1,
         }
     }
+}
+
+/// The activation of a classification head's hidden layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadActivation {
+    /// tanh (RoBERTa's head, BERT's pooler).
+    Tanh,
+    /// ReLU (DistilBERT's `pre_classifier`).
+    Relu,
 }
 
 /// The activation of the feed-forward block.
@@ -71,22 +108,26 @@ pub struct EncoderConfig {
     pub model_type: String,
     /// Tokens in the vocabulary.
     pub vocab_size: usize,
-    /// Width of every hidden state.
+    /// Width of every hidden state (DistilBERT: `dim`).
+    #[serde(alias = "dim")]
     pub hidden_size: usize,
-    /// Encoder layers.
+    /// Encoder layers (DistilBERT: `n_layers`).
+    #[serde(alias = "n_layers")]
     pub num_hidden_layers: usize,
-    /// Attention heads per layer.
+    /// Attention heads per layer (DistilBERT: `n_heads`).
+    #[serde(alias = "n_heads")]
     pub num_attention_heads: usize,
-    /// Width of the feed-forward block.
+    /// Width of the feed-forward block (DistilBERT: `hidden_dim`).
+    #[serde(alias = "hidden_dim")]
     pub intermediate_size: usize,
-    /// The feed-forward activation.
-    #[serde(default = "default_activation")]
+    /// The feed-forward activation (DistilBERT: `activation`).
+    #[serde(default = "default_activation", alias = "activation")]
     pub hidden_act: Activation,
-    /// Dropout on hidden states.
-    #[serde(default = "default_dropout")]
+    /// Dropout on hidden states (DistilBERT: `dropout`).
+    #[serde(default = "default_dropout", alias = "dropout")]
     pub hidden_dropout_prob: f64,
-    /// Dropout on attention probabilities.
-    #[serde(default = "default_dropout")]
+    /// Dropout on attention probabilities (DistilBERT: `attention_dropout`).
+    #[serde(default = "default_dropout", alias = "attention_dropout")]
     pub attention_probs_dropout_prob: f64,
     /// The longest sequence the position embeddings cover.
     pub max_position_embeddings: usize,
@@ -129,6 +170,7 @@ impl EncoderConfig {
         match self.model_type.as_str() {
             "bert" => Ok(Architecture::Bert),
             "roberta" | "xlm-roberta" | "camembert" => Ok(Architecture::Roberta),
+            "distilbert" => Ok(Architecture::DistilBert),
             other => Err(Error::input(
                 Position::file(path).with_field("model_type"),
                 format!(

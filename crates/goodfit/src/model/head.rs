@@ -4,18 +4,21 @@ use candle_core::Tensor;
 
 use crate::error::Result;
 
+use super::config::HeadActivation;
 use super::dropout::Mode;
 use super::linear::Linear;
 use super::params::Params;
 
-/// Dropout, an optional hidden layer (dense + tanh + dropout), and a linear layer to one
-/// logit per class.
+/// Dropout, an optional hidden layer (dense + tanh, or ReLU for DistilBERT, + dropout), and
+/// a linear layer to one logit per class.
 ///
 /// Without a hidden layer the weights are named `classifier.weight`/`classifier.bias`, as in
 /// Hugging Face's `BertForSequenceClassification`; with one, `classifier.dense.*` and
-/// `classifier.out_proj.*`, as in its RoBERTa head.
+/// `classifier.out_proj.*`, as in its RoBERTa head (DistilBERT's `pre_classifier` and
+/// `classifier` are renamed to these on loading).
 pub struct Head {
     hidden: Option<Linear>,
+    activation: HeadActivation,
     out: Linear,
     dropout: f64,
 }
@@ -28,10 +31,12 @@ impl Head {
         hidden: Option<usize>,
         classes: usize,
         dropout: f64,
+        activation: HeadActivation,
     ) -> Result<Head> {
         Ok(match hidden {
             None => Head {
                 hidden: None,
+                activation,
                 out: Linear::load(params, "classifier", inputs, classes, true)?,
                 dropout,
             },
@@ -43,6 +48,7 @@ impl Head {
                     width,
                     true,
                 )?),
+                activation,
                 out: Linear::load(params, "classifier.out_proj", width, classes, true)?,
                 dropout,
             },
@@ -53,7 +59,11 @@ impl Head {
     pub fn forward(&self, pooled: &Tensor, mode: &mut Mode) -> Result<Tensor> {
         let mut x = mode.dropout(pooled, self.dropout)?;
         if let Some(hidden) = &self.hidden {
-            x = hidden.forward(&x)?.tanh()?;
+            x = hidden.forward(&x)?;
+            x = match self.activation {
+                HeadActivation::Tanh => x.tanh()?,
+                HeadActivation::Relu => x.relu()?,
+            };
             x = mode.dropout(&x, self.dropout)?;
         }
         self.out.forward(&x)

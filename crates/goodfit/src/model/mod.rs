@@ -5,6 +5,7 @@ pub mod bert;
 pub mod classifier;
 pub mod config;
 pub mod device;
+pub mod distilbert;
 pub mod dropout;
 pub mod folder;
 pub mod head;

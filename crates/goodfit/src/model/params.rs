@@ -13,6 +13,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Position, Result};
 
+use super::config::Architecture;
+
 /// How a weight that is not in the checkpoint starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Init {
@@ -47,6 +49,39 @@ impl Params {
             )
         })?;
         Ok(Params::from_named(tensors, prefix, device, seed))
+    }
+
+    /// Reads the checkpoint `path` of an `architecture` model under the names goodfit's
+    /// layers load: its prefix (`bert.`, …) dropped and, for DistilBERT, its weights renamed
+    /// to BERT's ([`super::distilbert`]).
+    pub fn load_checkpoint(
+        path: &Path,
+        architecture: Architecture,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Params> {
+        let params = Params::load(path, architecture.weight_prefix(), device, seed)?;
+        Ok(params.renamed_for(architecture))
+    }
+
+    /// [`Params::load_checkpoint`] of weights already in memory, named as in the file.
+    pub fn from_checkpoint(
+        tensors: HashMap<String, Tensor>,
+        architecture: Architecture,
+        device: &Device,
+        seed: u64,
+    ) -> Params {
+        Params::from_named(tensors, architecture.weight_prefix(), device, seed)
+            .renamed_for(architecture)
+    }
+
+    /// The checkpoint's weights under BERT's names when `architecture` names them otherwise.
+    fn renamed_for(mut self, architecture: Architecture) -> Params {
+        if architecture == Architecture::DistilBert {
+            let pretrained = std::mem::take(&mut self.pretrained);
+            self.pretrained = super::distilbert::to_bert_names(pretrained);
+        }
+        self
     }
 
     /// A store over `tensors` named as in a checkpoint file, `prefix.` dropped as

@@ -80,10 +80,7 @@ pub fn save_classifier(
     let text = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
     let mut config: Value = serde_json::from_str(&text)
         .map_err(|e| Error::input(Position::file(&config_path), format!("invalid JSON: {e}")))?;
-    let architecture = match source.architecture {
-        Architecture::Bert => "BertForSequenceClassification",
-        Architecture::Roberta => "RobertaForSequenceClassification",
-    };
+    let architecture = source.architecture.classifier_name();
     let id2label: serde_json::Map<String, Value> = info
         .labels
         .iter()
@@ -108,10 +105,15 @@ pub fn save_classifier(
     let named: Vec<(String, &Tensor)> = weights
         .iter()
         .map(|(name, tensor)| {
-            let full = if name.starts_with("classifier") {
-                name.clone()
+            let native = match source.architecture {
+                Architecture::DistilBert => super::distilbert::from_bert_name(name),
+                _ => name.clone(),
+            };
+            // The head's weights sit outside the encoder's prefix, as in transformers.
+            let full = if native.starts_with("classifier") || native.starts_with("pre_classifier") {
+                native
             } else {
-                format!("{prefix}.{name}")
+                format!("{prefix}.{native}")
             };
             (full, tensor)
         })
@@ -179,12 +181,7 @@ impl SavedClassifier {
                 ),
             ));
         }
-        let params = Params::load(
-            &folder.weights,
-            folder.architecture.weight_prefix(),
-            device,
-            0,
-        )?;
+        let params = Params::load_checkpoint(&folder.weights, folder.architecture, device, 0)?;
         Self::build(folder, info, params)
     }
 
@@ -198,7 +195,7 @@ impl SavedClassifier {
         device: &Device,
     ) -> Result<SavedClassifier> {
         let folder = ModelFolder::open(dir)?;
-        let params = Params::from_named(tensors, folder.architecture.weight_prefix(), device, 0);
+        let params = Params::from_checkpoint(tensors, folder.architecture, device, 0);
         Self::build(folder, info, params)
     }
 

@@ -80,12 +80,8 @@ pub fn bench(config: &BenchConfig) -> Result<BenchReport> {
             folder.positions()
         )));
     }
-    let mut params = Params::load(
-        &folder.weights,
-        folder.architecture.weight_prefix(),
-        &device,
-        config.seed,
-    )?;
+    let mut params =
+        Params::load_checkpoint(&folder.weights, folder.architecture, &device, config.seed)?;
     let spec = ClassifierSpec {
         pooling: config.pooling,
         head_hidden: None,

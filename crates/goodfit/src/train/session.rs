@@ -143,12 +143,15 @@ impl Session {
 
     /// A fresh classifier: pretrained encoder, new head (seeded).
     pub(crate) fn build(&self) -> Result<(Classifier, Params)> {
-        let mut params = Params::load(
+        let mut params = Params::load_checkpoint(
             &self.folder.weights,
-            self.folder.architecture.weight_prefix(),
+            self.folder.architecture,
             &self.device,
             self.config.seed,
         )?;
+        // A `…ForSequenceClassification` checkpoint's head was trained for other classes:
+        // the head starts afresh (or from --init-head), as its doc promises.
+        params.forget_pretrained("classifier.");
         super::warm_start::apply(
             &mut params,
             &self.config,

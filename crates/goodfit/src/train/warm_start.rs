@@ -84,12 +84,7 @@ fn head_weights(
         )));
     }
     let folder = ModelFolder::open(dir)?;
-    let mut saved = Params::load(
-        &folder.weights,
-        folder.architecture.weight_prefix(),
-        device,
-        0,
-    )?;
+    let mut saved = Params::load_checkpoint(&folder.weights, folder.architecture, device, 0)?;
     let mut names: Vec<String> = vec!["classifier".into()];
     if config.pooling == Pooling::Pooler {
         names.push("pooler.".into());

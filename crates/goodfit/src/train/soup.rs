@@ -46,6 +46,8 @@ pub struct SoupStep {
 /// A greedy soup and how it was made.
 #[derive(Debug, Clone, Serialize)]
 pub struct GreedySoup {
+    /// The record's format (see [`crate::run_folder::records::FORMAT`]).
+    pub format: u32,
     /// The metric the choices were made on.
     pub metric: String,
     /// Every run, best alone first.
@@ -234,6 +236,7 @@ fn greedy(
     let all: Vec<&Ingredient> = ingredients.iter().collect();
     let uniform_score = scorer.score(&Soup::average(&all)?.classifier()?)?.0;
     let soup = GreedySoup {
+        format: crate::run_folder::records::FORMAT,
         metric: SOUP_METRIC.into(),
         members: kept.iter().map(|&k| runs[k].clone()).collect(),
         steps,

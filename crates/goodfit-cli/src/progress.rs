@@ -4,9 +4,9 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use goodfit::run_folder::records::EpochRecord;
 use goodfit::train::Observer;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Map, Value};
 
 /// Draws a bar per epoch and per evaluation on standard error; prints a line per epoch.
 pub struct Bars {
@@ -133,7 +133,7 @@ impl Observer for Bars {
         self.advance(done);
     }
 
-    fn epoch_end(&self, record: &Map<String, Value>) {
+    fn epoch_end(&self, record: &EpochRecord) {
         self.finish();
         if self.quiet {
             return;
@@ -141,17 +141,16 @@ impl Observer for Bars {
         let number = |key: &str| {
             record
                 .get(key)
-                .and_then(Value::as_f64)
                 .map_or("undefined".to_string(), |v| format!("{v:.4}"))
         };
         self.say(&format!(
             "epoch {}: train_loss {}  val_loss {}  val_f1_macro {}  val_accuracy {}  ({:.0} s)",
-            record.get("epoch").and_then(Value::as_u64).unwrap_or(0),
+            record.epoch,
             number("train_loss"),
             number("val_loss"),
             number("val_f1_macro"),
             number("val_accuracy"),
-            record.get("seconds").and_then(Value::as_f64).unwrap_or(0.0)
+            record.seconds
         ));
     }
 

@@ -162,7 +162,7 @@ struct StopAfter {
 }
 
 impl Observer for StopAfter {
-    fn epoch_end(&self, _: &serde_json::Map<String, Value>) {
+    fn epoch_end(&self, _: &goodfit::run_folder::records::EpochRecord) {
         self.seen.set(self.seen.get() + 1);
     }
     fn keep_going(&self) -> bool {

@@ -5,8 +5,6 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde_json::{Map, Value};
-
 use crate::data::stratified_kfold;
 use crate::diagnose::{Diagnosis, Severity, VerdictKind};
 use crate::error::{Error, Result};
@@ -307,7 +305,7 @@ impl Observer for TrialObserver<'_> {
     fn eval_progress(&self, done: usize) {
         self.0.eval_progress(done);
     }
-    fn epoch_end(&self, _record: &Map<String, Value>) {}
+    fn epoch_end(&self, _record: &crate::run_folder::records::EpochRecord) {}
     fn keep_going(&self) -> bool {
         self.0.keep_going()
     }

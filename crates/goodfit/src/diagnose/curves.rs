@@ -72,12 +72,7 @@ pub fn overfitting(facts: &RunFacts) -> Option<Verdict> {
     let gaps: Vec<Option<f64>> = facts
         .history
         .iter()
-        .map(|r| {
-            Some(
-                r.get(&format!("train_{metric}"))?.as_f64()?
-                    - r.get(&format!("val_{metric}"))?.as_f64()?,
-            )
-        })
+        .map(|r| Some(r.get(&format!("train_{metric}"))? - r.get(&format!("val_{metric}"))?))
         .collect();
     let gap_last = gaps[n - 1].unwrap_or(0.0);
     let gap_first = gaps.iter().flatten().next().copied().unwrap_or(0.0);
@@ -171,16 +166,11 @@ pub fn underfitting(facts: &RunFacts) -> Option<Verdict> {
     let prior = prior_loss(&facts.class_counts);
     let majority_share = facts.class_counts.iter().max().copied().unwrap_or(0) as f64
         / facts.class_counts.iter().sum::<usize>().max(1) as f64;
-    let train_accuracy = facts
-        .history
-        .last()
-        .and_then(|r| r.get("train_accuracy"))
-        .and_then(Value::as_f64);
+    let train_accuracy = facts.history.last().and_then(|r| r.get("train_accuracy"));
     let train_balanced = facts
         .history
         .last()
-        .and_then(|r| r.get("train_balanced_accuracy"))
-        .and_then(Value::as_f64);
+        .and_then(|r| r.get("train_balanced_accuracy"));
     let chance = 1.0 / facts.class_counts.len().max(1) as f64;
     let near_prior = last > 0.85 * prior;
     let near_chance = train_accuracy.is_some_and(|a| a <= majority_share + 0.02)

@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{Error, Position, Result};
+use crate::run_folder::records::{read_history, EpochRecord};
 use crate::run_folder::{CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE};
 use crate::train::TrainConfig;
 
@@ -12,7 +13,7 @@ use crate::train::TrainConfig;
 #[derive(Debug, Clone)]
 pub struct RunFacts {
     /// One record per epoch (`history.jsonl`).
-    pub history: Vec<Map<String, Value>>,
+    pub history: Vec<EpochRecord>,
     /// The run's settings (`config.toml`).
     pub config: TrainConfig,
     /// The epoch whose weights were kept.
@@ -34,10 +35,7 @@ pub struct RunFacts {
 impl RunFacts {
     /// A series from the history (`None` where a value is undefined).
     pub fn series(&self, key: &str) -> Vec<Option<f64>> {
-        self.history
-            .iter()
-            .map(|r| r.get(key).and_then(Value::as_f64))
-            .collect()
+        self.history.iter().map(|r| r.get(key)).collect()
     }
 
     /// Reads `history.jsonl`, `metrics.json`, `config.toml` and the training class counts
@@ -47,20 +45,7 @@ impl RunFacts {
             let path = run.join(name);
             std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
         };
-        let history_path = run.join(HISTORY_FILE);
-        let history = read(HISTORY_FILE)?
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, line)| {
-                serde_json::from_str::<Map<String, Value>>(line).map_err(|e| {
-                    Error::input(
-                        Position::line(&history_path, i as u64 + 1),
-                        format!("invalid JSON: {e}"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let history = read_history(&run.join(HISTORY_FILE))?;
         let metrics_path = run.join(METRICS_FILE);
         let metrics: Value = serde_json::from_str(&read(METRICS_FILE)?).map_err(|e| {
             Error::input(Position::file(&metrics_path), format!("invalid JSON: {e}"))

@@ -37,7 +37,7 @@ pub fn diagnose(facts: &RunFacts) -> Diagnosis {
         let last = facts.history.last();
         for key in ["train_loss", "val_loss", "train_f1_macro", "val_f1_macro"] {
             if let Some(value) = last.and_then(|r| r.get(key)) {
-                evidence.insert(key.into(), value.clone());
+                evidence.insert(key.into(), serde_json::json!(value));
             }
         }
         verdicts.push(Verdict {

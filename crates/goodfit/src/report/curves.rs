@@ -22,13 +22,13 @@ type Series = Vec<(f64, Option<f64>)>;
 fn series(run: &Run, key: &str) -> Series {
     run.history
         .iter()
-        .map(|e| (e.epoch(), e.get(key)))
+        .map(|e| (e.epoch as f64, e.get(key)))
         .collect()
 }
 
 fn epoch_axis(run: &Run) -> Axis {
-    let first = run.history.first().map_or(1.0, |e| e.epoch());
-    let last = run.history.last().map_or(1.0, |e| e.epoch());
+    let first = run.history.first().map_or(1.0, |e| e.epoch as f64);
+    let last = run.history.last().map_or(1.0, |e| e.epoch as f64);
     Axis::whole(first, last, "epoch")
 }
 
@@ -39,7 +39,7 @@ fn markers(run: &Run) -> (Option<f64>, Option<f64>) {
         Some(true) => run
             .summary
             .epochs_run
-            .or_else(|| run.history.last().map(|e| e.epoch())),
+            .or_else(|| run.history.last().map(|e| e.epoch as f64)),
         _ => None,
     };
     (best, stop)
@@ -96,7 +96,7 @@ fn loss_figure(run: &Run) -> String {
         let at = run
             .history
             .iter()
-            .find(|e| e.epoch() == best)
+            .find(|e| e.epoch as f64 == best)
             .and_then(|e| e.get("val_loss"));
         caption.push_str(&format!(
             " The weights of epoch {} were kept (validation loss {}).",

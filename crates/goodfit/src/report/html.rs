@@ -88,7 +88,7 @@ fn header(run: &Run, name: &str) -> String {
     }
     let epochs_run = s
         .epochs_run
-        .or_else(|| run.history.last().map(|e| e.epoch()));
+        .or_else(|| run.history.last().map(|e| e.epoch as f64));
     cards.push(card(
         "best epoch",
         &opt_num(s.best_epoch),

@@ -70,23 +70,7 @@ impl<T> Optional<T> {
 }
 
 /// One line of `history.jsonl`.
-#[derive(Debug, Clone)]
-pub struct Epoch(Map<String, Value>);
-
-impl Epoch {
-    /// The epoch number (1-based).
-    pub fn epoch(&self) -> f64 {
-        self.get("epoch").unwrap_or(f64::NAN)
-    }
-
-    /// A numeric field; `None` when absent, `null` or not a finite number.
-    pub fn get(&self, key: &str) -> Option<f64> {
-        self.0
-            .get(key)
-            .and_then(Value::as_f64)
-            .filter(|x| x.is_finite())
-    }
-}
+pub type Epoch = records::EpochRecord;
 
 /// `metrics.json`: how the run ended and its final scores.
 #[derive(Debug, Clone, Default)]
@@ -214,37 +198,9 @@ fn json_error(path: &Path, line_offset: u64, e: &serde_json::Error) -> Error {
 }
 
 fn read_history(path: &Path) -> Result<Vec<Epoch>> {
-    let text = read_required(path)?;
-    let mut epochs = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let line_no = i as u64 + 1;
-        let value: Value =
-            serde_json::from_str(line).map_err(|e| json_error(path, line_no - 1, &e))?;
-        let Value::Object(map) = value else {
-            return Err(Error::input(
-                Position::line(path, line_no),
-                "expected one JSON object per line",
-            ));
-        };
-        let epoch = Epoch(map);
-        if !epoch.epoch().is_finite() {
-            return Err(Error::input(
-                Position::line(path, line_no).with_field("epoch"),
-                "missing or not a number",
-            ));
-        }
-        epochs.push(epoch);
-    }
-    if epochs.is_empty() {
-        return Err(Error::input(
-            Position::file(path),
-            "no epochs: the run finished none",
-        ));
-    }
-    Ok(epochs)
+    // The report says which file a run folder lacks, as for its other required files.
+    read_required(path)?;
+    records::read_history(path)
 }
 
 fn read_summary(path: &Path) -> Result<Summary> {

@@ -11,7 +11,6 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::error::{Error, Position, Result};
 use crate::io::write_atomic_with;
@@ -33,7 +32,7 @@ pub struct LoopState {
     /// Whether early stopping ended the run.
     pub stopped_early: bool,
     /// One history record per finished epoch.
-    pub history: Vec<Map<String, Value>>,
+    pub history: Vec<crate::run_folder::records::EpochRecord>,
     /// Training seconds so far.
     pub seconds: f64,
     /// Epochs in the running weight average (`--swa-epochs`).

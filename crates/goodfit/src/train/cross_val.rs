@@ -24,12 +24,13 @@ use std::time::Instant;
 
 use candle_core::Tensor;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::data::Folds;
 use crate::decision::predict_all;
 use crate::error::{Error, Result};
 use crate::metrics::{self, Metrics};
+use crate::run_folder::records::{write_history, EpochRecord};
 
 use super::data::Examples;
 use super::decide::read_json;
@@ -41,7 +42,7 @@ use super::oversample::oversample;
 use super::predictor::{EnsembleInfo, ENSEMBLE_FILE};
 use super::run_writer::{save_model, write_run, RunOutcome};
 use super::trainer::{
-    fit, write_json, write_json_lines, Fitted, Heldout, RunResult, Session, HISTORY_FILE, MODEL_DIR,
+    fit, write_json, Fitted, Heldout, RunResult, Session, HISTORY_FILE, MODEL_DIR,
 };
 
 /// The folder of a cross-validated fine-tune's fold models, in its run folder.
@@ -244,7 +245,7 @@ pub fn cross_validate_in_session(
         "best_epochs": best_epochs,
         "model": model_doc.clone(),
     });
-    write_json_lines(&out.join(HISTORY_FILE), &history)?;
+    write_history(&out.join(HISTORY_FILE), &history)?;
     let (mut run, rule) = write_run(
         session,
         out,
@@ -367,27 +368,12 @@ fn scored(
 
 /// The folds' epoch records averaged epoch by epoch: numbers are the mean over the folds
 /// that reached the epoch (`folds` says how many), anything else is the first fold's.
-pub fn average_histories(histories: &[Vec<Map<String, Value>>]) -> Vec<Map<String, Value>> {
+pub fn average_histories(histories: &[Vec<EpochRecord>]) -> Vec<EpochRecord> {
     let epochs = histories.iter().map(Vec::len).max().unwrap_or(0);
     (0..epochs)
         .map(|e| {
-            let records: Vec<&Map<String, Value>> =
-                histories.iter().filter_map(|h| h.get(e)).collect();
-            let mut merged = records[0].clone();
-            for (key, value) in merged.iter_mut() {
-                if value.is_number() {
-                    let values: Vec<f64> = records
-                        .iter()
-                        .filter_map(|r| r.get(key)?.as_f64())
-                        .collect();
-                    if values.len() == records.len() {
-                        *value = json!(values.iter().sum::<f64>() / values.len() as f64);
-                    }
-                }
-            }
-            merged.insert("epoch".into(), json!(e + 1));
-            merged.insert("folds".into(), json!(records.len()));
-            merged
+            let records: Vec<&EpochRecord> = histories.iter().filter_map(|h| h.get(e)).collect();
+            EpochRecord::average(&records, e + 1)
         })
         .collect()
 }
@@ -414,21 +400,20 @@ mod tests {
 
     #[test]
     fn curves_are_averaged_over_the_folds_that_reached_each_epoch() {
-        let record = |epoch: usize, loss: f64| -> Map<String, Value> {
-            let Value::Object(m) = json!({"epoch": epoch, "val_loss": loss, "val_f1_macro": null})
-            else {
-                unreachable!()
-            };
-            m
+        let record = |epoch: usize, loss: f64| EpochRecord {
+            epoch,
+            val_loss: Some(loss),
+            metrics: [("val_f1_macro".to_string(), None)].into(),
+            ..EpochRecord::default()
         };
         let a = vec![record(1, 1.0), record(2, 0.5), record(3, 0.4)];
         let b = vec![record(1, 0.6), record(2, 0.3)];
         let avg = average_histories(&[a, b]);
         assert_eq!(avg.len(), 3);
-        assert_eq!(avg[0]["val_loss"], json!(0.8));
-        assert_eq!(avg[1]["folds"], json!(2));
-        assert_eq!(avg[2]["val_loss"], json!(0.4));
-        assert_eq!(avg[2]["folds"], json!(1));
-        assert_eq!(avg[2]["val_f1_macro"], Value::Null);
+        assert_eq!(avg[0].val_loss, Some(0.8));
+        assert_eq!(avg[1].folds, Some(2));
+        assert_eq!(avg[2].val_loss, Some(0.4));
+        assert_eq!(avg[2].folds, Some(1));
+        assert_eq!(avg[2].get("val_f1_macro"), None);
     }
 }

@@ -122,8 +122,7 @@ pub fn learning_curve(
             .state
             .history
             .get(kept)
-            .and_then(|r| r.get(&format!("train_{metric}")))
-            .and_then(|v| v.as_f64());
+            .and_then(|r| r.get(&format!("train_{metric}")));
         points.push(CurvePoint {
             fraction,
             rows: rows.len(),

@@ -1,7 +1,7 @@
 //! How the training loop reports progress, so the library prints nothing itself: the
 //! command-line program draws progress bars, tests stay silent.
 
-use serde_json::{Map, Value};
+use crate::run_folder::records::EpochRecord;
 
 /// Receives what happens during training. Every method has a do-nothing default.
 pub trait Observer {
@@ -16,7 +16,7 @@ pub trait Observer {
     /// `done` more examples were evaluated.
     fn eval_progress(&self, _done: usize) {}
     /// An epoch ended with this history record.
-    fn epoch_end(&self, _record: &Map<String, Value>) {}
+    fn epoch_end(&self, _record: &EpochRecord) {}
     /// Asked after each epoch's checkpoint is written: `false` stops the run there (it can
     /// be resumed), for example on Ctrl-C.
     fn keep_going(&self) -> bool {

@@ -7,6 +7,7 @@ use crate::data::LabelMap;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::Metrics;
+pub(crate) use crate::run_folder::records::write_json_lines;
 use crate::run_folder::records::Predictions;
 
 /// What a finished run reports.
@@ -29,16 +30,6 @@ pub struct RunResult {
     pub decision: Option<String>,
     /// Wall-clock seconds of training and evaluation.
     pub seconds: f64,
-}
-
-/// Writes `records` as JSON Lines (one compact object per line), atomically.
-pub(crate) fn write_json_lines<T: serde::Serialize>(path: &Path, records: &[T]) -> Result<()> {
-    let mut text = String::new();
-    for record in records {
-        text += &serde_json::to_string(record).map_err(Error::serialization)?;
-        text.push('\n');
-    }
-    write_atomic(path, text.as_bytes())
 }
 
 /// Writes `value` as pretty JSON, atomically.

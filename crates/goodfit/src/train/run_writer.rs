@@ -24,6 +24,7 @@ use super::imbalance::class_counts;
 use super::observer::{Observer, Silent};
 use super::records::{write_json, write_predictions, RunResult};
 use super::session::Session;
+use crate::run_folder::records::EpochRecord;
 use crate::run_folder::{
     DATA_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
 };
@@ -37,7 +38,7 @@ pub(crate) struct RunOutcome<'a> {
     /// The weights training started from (θ₀ for drift).
     pub start_weights: &'a BTreeMap<String, Tensor>,
     /// One record per epoch, as `history.jsonl` holds them.
-    pub history: &'a [Map<String, Value>],
+    pub history: &'a [EpochRecord],
     /// The epoch whose weights were kept.
     pub best_epoch: Option<usize>,
     /// Epochs trained.
@@ -117,8 +118,10 @@ pub(crate) fn write_run(
         .history
         .iter()
         .map(|r| {
-            serde_json::from_value(r.get("update_ratio").cloned().unwrap_or_default())
-                .unwrap_or_default()
+            r.update_ratio
+                .iter()
+                .filter_map(|(name, ratio)| Some((name.clone(), (*ratio)?)))
+                .collect()
         })
         .collect();
     let trainable: Vec<String> = outcome.params.vars().keys().cloned().collect();

@@ -6,13 +6,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_core::{Tensor, Var};
-use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
 use crate::model::weight_stats::update_ratios;
 use crate::model::{Classifier, Mode, Params};
+use crate::run_folder::records::{self, EpochRecord, FORMAT};
 
 use super::batching::training_epoch;
 use super::checkpoint::{self, LoopState};
@@ -341,25 +341,25 @@ pub fn fit(
         }
 
         let n_batches = batches.len().max(1) as f64;
-        let mut record = Map::new();
-        record.insert("epoch".into(), json!(epoch));
-        record.insert("step".into(), json!(state.global_step));
-        record.insert(
-            "lr".into(),
-            json!(config.lr * schedule.factor(state.global_step.saturating_sub(1))),
-        );
-        record.insert("train_loss".into(), json!(loss_sum / n_batches));
-        record.insert("penalty".into(), json!(penalty_sum / n_batches));
         let squares: f64 = decayed
             .iter()
             .map(|t| t.sqr()?.sum_all()?.to_scalar::<f32>())
             .sum::<candle_core::Result<f32>>()? as f64;
-        record.insert("l2_term".into(), json!(0.5 * config.weight_decay * squares));
         let current = snapshot(&vars)?;
-        record.insert(
-            "update_ratio".into(),
-            json!(update_ratios(&current, &previous)?),
-        );
+        let mut record = EpochRecord {
+            format: FORMAT,
+            epoch,
+            step: state.global_step,
+            lr: Some(config.lr * schedule.factor(state.global_step.saturating_sub(1))),
+            train_loss: Some(loss_sum / n_batches),
+            penalty: Some(penalty_sum / n_batches),
+            l2_term: Some(0.5 * config.weight_decay * squares),
+            update_ratio: update_ratios(&current, &previous)?
+                .into_iter()
+                .map(|(name, ratio)| (name, Some(ratio)))
+                .collect(),
+            ..EpochRecord::default()
+        };
         let val_scored = scorer.score(&classifier, val.examples, val.cached, None, "validation")?;
         let train_metrics = scorer
             .score(
@@ -370,11 +370,11 @@ pub fn fit(
                 "training sample",
             )?
             .metrics;
-        record.insert("val_loss".into(), json!(val_scored.loss));
+        record.val_loss = Some(val_scored.loss);
         insert_metrics(&mut record, "train", &train_metrics);
         insert_metrics(&mut record, "val", &val_scored.metrics);
         let seconds = epoch_start.elapsed().as_secs_f64();
-        record.insert("seconds".into(), json!(seconds));
+        record.seconds = seconds;
 
         let monitored = if config.monitor == "val_loss" {
             Some(val_scored.loss)
@@ -476,9 +476,11 @@ fn snapshot(vars: &BTreeMap<String, Var>) -> Result<BTreeMap<String, Tensor>> {
 }
 
 /// Adds every scalar metric as `<prefix>_<name>` (undefined ones as null).
-fn insert_metrics(record: &mut Map<String, Value>, prefix: &str, metrics: &Metrics) {
+fn insert_metrics(record: &mut EpochRecord, prefix: &str, metrics: &Metrics) {
     for name in SCALAR_METRICS {
-        record.insert(format!("{prefix}_{name}"), json!(metrics.get(name)));
+        record
+            .metrics
+            .insert(format!("{prefix}_{name}"), metrics.get(name));
     }
 }
 
@@ -499,8 +501,8 @@ pub fn prepare_run_dir(out: &Path, config: &TrainConfig, resume: bool) -> Result
     write_atomic(&out.join(CONFIG_FILE), config.to_toml()?.as_bytes())
 }
 
-fn write_history(out: &Path, history: &[Map<String, Value>]) -> Result<()> {
-    write_json_lines(&out.join(HISTORY_FILE), history)
+fn write_history(out: &Path, history: &[EpochRecord]) -> Result<()> {
+    records::write_history(&out.join(HISTORY_FILE), history)
 }
 
 /// Says so when the training data is clearly imbalanced and no remedy was asked for.

@@ -20,19 +20,10 @@ SETS=${SETS:-tail5 ff300}
 SPLITS=${SPLITS:-42 43 44}
 MEMBERS=${MEMBERS:-4}
 read -r -a FLAGS <<< "${FLAGS:---train-layers 1 --epochs 10 --class-weight balanced}"
-[ -x "$GOODFIT" ] || cargo build --release --locked
-[ -d "$MODEL" ] || scripts/fetch-model.sh
-mkdir -p "$OUT"
-python3 benches/auto/make_sets.py --only ff300 "$OUT" > /dev/null
-python3 benches/imbalance/make_data.py examples/fine_foods/train.jsonl "$OUT/train_1to20.jsonl" > /dev/null
+source benches/auto/sets.sh
 
 for data in $SETS; do
-  case $data in
-    tail5) TRAIN=benches/auto/data/tail5_train.jsonl; TEST=benches/auto/data/tail5_test.jsonl ;;
-    ff300) TRAIN=$OUT/ff300_train.jsonl; TEST=examples/fine_foods/test.jsonl ;;
-    1to20) TRAIN=$OUT/train_1to20.jsonl; TEST=examples/fine_foods/test.jsonl ;;
-    fine_foods) TRAIN=examples/fine_foods/train.jsonl; TEST=examples/fine_foods/test.jsonl ;;
-  esac
+  set_files "$data"
   for split in $SPLITS; do
     dir=$OUT/$data/$split
     mkdir -p "$dir"

@@ -820,9 +820,8 @@ fn soup_averages_two_runs_into_a_model_eval_takes() {
     let dir = tempfile::tempdir().unwrap();
     let (model, train) = common::setup(dir.path());
     let (model, train) = (model.to_str().unwrap(), train.to_str().unwrap());
-    let mut runs = Vec::new();
-    for seed in ["1", "2"] {
-        let out = dir.path().join(format!("run{seed}"));
+    // A fine-tune of the top layer on the split `split_seed` draws.
+    let fit = |out: &std::path::Path, split_seed: &str, seed: &str, epochs: &str| {
         ok(&[
             "train",
             "--model",
@@ -832,17 +831,22 @@ fn soup_averages_two_runs_into_a_model_eval_takes() {
             "--val-fraction",
             "0.34",
             "--split-seed",
-            "7",
+            split_seed,
             "--seed",
             seed,
             "--epochs",
-            "2",
+            epochs,
             "--train-layers",
             "1",
             "--out",
             out.to_str().unwrap(),
             "--quiet",
         ]);
+    };
+    let mut runs = Vec::new();
+    for seed in ["1", "2"] {
+        let out = dir.path().join(format!("run{seed}"));
+        fit(&out, "7", seed, "2");
         runs.push(out);
     }
     let soup = dir.path().join("soup");
@@ -868,22 +872,7 @@ fn soup_averages_two_runs_into_a_model_eval_takes() {
     refused(&["soup", a, "--out", out]);
     // A run of another split is named by its file and field.
     let other = dir.path().join("other");
-    ok(&[
-        "train",
-        "--model",
-        model,
-        "--train",
-        train,
-        "--val-fraction",
-        "0.34",
-        "--split-seed",
-        "8",
-        "--epochs",
-        "1",
-        "--out",
-        other.to_str().unwrap(),
-        "--quiet",
-    ]);
+    fit(&other, "8", "1", "1");
     let error = refused(&[
         "soup",
         a,

@@ -162,6 +162,14 @@ pub struct SavedClassifier {
 impl SavedClassifier {
     /// Opens a folder written by [`save_classifier`].
     pub fn open(dir: &Path, device: &Device) -> Result<SavedClassifier> {
+        let (folder, info) = Self::describe(dir)?;
+        let params = Params::load_checkpoint(&folder.weights, folder.architecture, device, 0)?;
+        Self::build(folder, info, params)
+    }
+
+    /// The model folder and `goodfit.json` of a folder written by [`save_classifier`],
+    /// checked, without reading its weights.
+    pub fn describe(dir: &Path) -> Result<(ModelFolder, ClassifierInfo)> {
         let info_path = dir.join(INFO_FILE);
         let folder = ModelFolder::open(dir)?;
         let text = std::fs::read_to_string(&info_path).map_err(|e| Error::io(&info_path, e))?;
@@ -181,8 +189,7 @@ impl SavedClassifier {
                 ),
             ));
         }
-        let params = Params::load_checkpoint(&folder.weights, folder.architecture, device, 0)?;
-        Self::build(folder, info, params)
+        Ok((folder, info))
     }
 
     /// The classifier described by `info` in the folder `dir` (its config and tokenizer)

@@ -19,13 +19,12 @@ use crate::io::replace_dir_with;
 
 use super::save::{ClassifierInfo, SavedClassifier, INFO_FILE};
 
-/// The weights file of a saved classifier.
-const WEIGHTS_FILE: &str = "model.safetensors";
-
 /// One saved classifier's weights, read once, to be averaged with others.
 pub struct Ingredient {
     /// The classifier folder.
     pub dir: PathBuf,
+    /// Its weights file.
+    weights: PathBuf,
     /// Its description.
     pub info: ClassifierInfo,
     /// Its tensors by their names in the file, as f32.
@@ -35,8 +34,9 @@ pub struct Ingredient {
 impl Ingredient {
     /// Reads the classifier folder `dir` (written by [`super::save_classifier`]).
     pub fn read(dir: &Path) -> Result<Ingredient> {
-        let saved = SavedClassifier::open(dir, &Device::Cpu)?;
-        let path = dir.join(WEIGHTS_FILE);
+        // The description only: the weights are read once, below.
+        let (folder, info) = SavedClassifier::describe(dir)?;
+        let path = folder.weights;
         let tensors = candle_core::safetensors::load(&path, &Device::Cpu)
             .map_err(|e| {
                 Error::input(
@@ -49,7 +49,8 @@ impl Ingredient {
             .collect::<Result<BTreeMap<_, _>>>()?;
         Ok(Ingredient {
             dir: dir.to_path_buf(),
-            info: saved.info,
+            weights: path,
+            info,
             tensors,
         })
     }
@@ -98,8 +99,9 @@ pub struct Soup<'a> {
 }
 
 impl<'a> Soup<'a> {
-    /// Averages `members`, refusing any that is not the first one's kind of classifier.
-    pub fn average(members: &[&'a Ingredient]) -> Result<Soup<'a>> {
+    /// Refuses `members` unless they are one kind of classifier (the first one's), without
+    /// averaging anything.
+    pub fn check(members: &[&Ingredient]) -> Result<()> {
         let first = *members
             .first()
             .ok_or_else(|| Error::Invalid("a soup needs at least one model".into()))?;
@@ -111,6 +113,13 @@ impl<'a> Soup<'a> {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Averages `members`, refusing any that is not the first one's kind of classifier.
+    pub fn average(members: &[&'a Ingredient]) -> Result<Soup<'a>> {
+        Self::check(members)?;
+        let first = members[0];
         let scale = 1.0 / members.len() as f64;
         let tensors = first
             .tensors
@@ -155,7 +164,8 @@ impl<'a> Soup<'a> {
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(source, e))?;
             let name = entry.file_name();
-            if name != WEIGHTS_FILE && name != INFO_FILE && entry.path().is_file() {
+            let weights = first.weights.file_name().unwrap_or_default();
+            if name != weights && name != INFO_FILE && entry.path().is_file() {
                 files.push(entry.path());
             }
         }
@@ -167,7 +177,7 @@ impl<'a> Soup<'a> {
             let path = tmp.join(INFO_FILE);
             let bytes = serde_json::to_vec_pretty(&info).map_err(Error::serialization)?;
             std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
-            let path = tmp.join(WEIGHTS_FILE);
+            let path = tmp.join(first.weights.file_name().unwrap_or_default());
             let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
             let named: Vec<(&String, &Tensor)> = self.tensors.iter().collect();
             safetensors::serialize_to_file(named, Some(metadata), &path)
@@ -196,6 +206,7 @@ mod tests {
         let tensor = Tensor::new(values, &Device::Cpu).unwrap();
         Ingredient {
             dir: dir.into(),
+            weights: Path::new(dir).join("model.safetensors"),
             info,
             tensors: BTreeMap::from([("classifier.weight".to_string(), tensor)]),
         }

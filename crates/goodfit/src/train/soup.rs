@@ -99,7 +99,7 @@ pub fn soup_runs(
         .map(|r| Ingredient::read(&r.join(MODEL_DIR)))
         .collect::<Result<Vec<_>>>()?;
     // Checked now, before anything is scored: the members are one kind of classifier.
-    Soup::average(&ingredients.iter().collect::<Vec<_>>())?;
+    Soup::check(&ingredients.iter().collect::<Vec<_>>())?;
     let first = &ingredients[0];
     let config = TrainConfig {
         max_len: first.info.max_len,
@@ -136,11 +136,10 @@ pub fn soup_runs(
         labels: &data.labels,
         batch_size: config.eval_batch_size,
     };
-    let (soup, kept) = greedy(&ingredients, runs, &scorer, observer)?;
-    // The soup again, to save it: its members were checked, its score is known.
+    let (soup, kept, proba) = greedy(&ingredients, runs, &scorer, observer)?;
+    // The soup again, to save it (its score and probabilities are the greedy step's).
     let members: Vec<&Ingredient> = kept.iter().map(|&i| &ingredients[i]).collect();
     let averaged = Soup::average(&members)?;
-    let (_, _, proba) = scorer.score(&averaged.classifier()?)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     averaged.save(&out.join(MODEL_DIR))?;
     write_predictions(
@@ -183,26 +182,25 @@ impl Scorer<'_> {
     }
 }
 
-/// Wortsman's greedy soup of `ingredients` (the models of `runs`): returns the record and
-/// the indices of the members kept, best alone first.
+/// Wortsman's greedy soup of `ingredients` (the models of `runs`): returns the record, the
+/// indices of the members kept (best alone first) and the soup's validation probabilities.
+#[allow(clippy::type_complexity)]
 fn greedy(
     ingredients: &[Ingredient],
     runs: &[PathBuf],
     scorer: &Scorer<'_>,
     observer: &dyn Observer,
-) -> Result<(GreedySoup, Vec<usize>)> {
-    let alone = ingredients
+) -> Result<(GreedySoup, Vec<usize>, Vec<Vec<f64>>)> {
+    let mut scored = ingredients
         .iter()
-        .map(|i| Ok(scorer.score(&Soup::average(&[i])?.classifier()?)?.0))
-        .collect::<Result<Vec<f64>>>()?;
+        .map(|i| scorer.score(&Soup::average(&[i])?.classifier()?))
+        .collect::<Result<Vec<_>>>()?;
+    let alone: Vec<f64> = scored.iter().map(|s| s.0).collect();
     let mut order: Vec<usize> = (0..ingredients.len()).collect();
     // Stable: among equals the run named first goes first.
     order.sort_by(|&a, &b| alone[b].total_cmp(&alone[a]));
     let mut kept = vec![order[0]];
-    let (mut current, mut val) = {
-        let (v, m, _) = scorer.score(&Soup::average(&[&ingredients[order[0]]])?.classifier()?)?;
-        (v, m)
-    };
+    let (mut current, mut val, mut proba) = scored.swap_remove(order[0]);
     let mut steps = vec![SoupStep {
         run: runs[order[0]].clone(),
         alone: alone[order[0]],
@@ -212,7 +210,7 @@ fn greedy(
     for &i in &order[1..] {
         let mut candidate: Vec<&Ingredient> = kept.iter().map(|&k| &ingredients[k]).collect();
         candidate.push(&ingredients[i]);
-        let (value, m, _) = scorer.score(&Soup::average(&candidate)?.classifier()?)?;
+        let (value, m, p) = scorer.score(&Soup::average(&candidate)?.classifier()?)?;
         // Wortsman's rule: kept when the soup scores at least as well with it.
         let keep = value >= current;
         observer.message(&format!(
@@ -225,6 +223,7 @@ fn greedy(
             kept.push(i);
             current = value;
             val = m;
+            proba = p;
         }
         steps.push(SoupStep {
             run: runs[i].clone(),
@@ -245,7 +244,7 @@ fn greedy(
         val,
         val_rows: scorer.val.len(),
     };
-    Ok((soup, kept))
+    Ok((soup, kept, proba))
 }
 
 /// The first field of `b` that gives other validation rows than `a`.

@@ -535,6 +535,11 @@ fn auto_cross_validates_every_trial_when_asked_and_predicts_with_what_it_chose()
     let auto: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("auto.json")).unwrap()).unwrap();
     assert_eq!(auto["cross_validation"]["k"], 4);
+    assert_eq!(auto["cross_validation"]["fine_tune_folds"], 4);
+    assert!(auto["cross_validation"]["fine_tune_folds_why"]
+        .as_str()
+        .unwrap()
+        .contains("no time limit"));
     assert_eq!(
         auto["cross_validation"]["fold_rows"],
         serde_json::json!([4, 4, 4, 4])

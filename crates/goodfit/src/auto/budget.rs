@@ -61,6 +61,12 @@ impl Budget {
         self.seconds.map(|s| (s - self.elapsed()).max(0.0))
     }
 
+    /// Seconds left (never negative) within the first `share` of the time limit, or `None`
+    /// without a time limit.
+    pub fn left(&self, share: f64) -> Option<f64> {
+        self.seconds.map(|s| (s * share - self.elapsed()).max(0.0))
+    }
+
     /// Whether another trial may run after `done` trials.
     pub fn trials_left(&self, done: usize) -> bool {
         self.max_trials.is_none_or(|n| done < n)

@@ -176,6 +176,8 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
         "cross_validation": cv.as_ref().map(|cv| json!({
             "k": cv.folds.folds.len(),
             "why": cv.why,
+            "fine_tune_folds": cv.fine_tune_folds.as_ref().map(|(m, _)| m),
+            "fine_tune_folds_why": cv.fine_tune_folds.as_ref().map(|(_, why)| why),
             "fold_rows": cv.folds.folds.iter().map(Vec::len).collect::<Vec<_>>(),
             "notes": cv.folds.notes,
             "chosen_fold_scores": chosen.trial.cv.as_ref().map(|c| &c.fold_scores),

@@ -9,8 +9,14 @@
 //! stratified folds, seeded with the split seed.
 //!
 //! **The cost.** Head-only trials run every fold: on cached features a fold takes
-//! seconds. A fine-tune runs folds in order while its time fits in half of what was left
-//! when it started (so that other fine-tunes can follow), at least one.
+//! seconds. Fine-tunes all run the same first `m` folds, `m` fixed once, when the first
+//! fine-tune has run its first fold: the most of k for which [`PLANNED_FINE_TUNES`]
+//! fine-tunes of that cost fit in the time that was left when it started
+//! ([`fine_tune_folds`]); a later fine-tune runs only when its `m` folds are estimated to
+//! fit. Counting folds while they fit in the time left made the count, and with it the
+//! choice, depend on the machine's speed from run to run: the same seed on tail5 ended
+//! with trials scored on 5, 4, 2 or 1 folds and test macro-F1 0.800–0.832
+//! (benches/auto/README.md).
 //!
 //! **The comparison.** A trial that ran every fold is scored on all pooled rows; one that
 //! ran the first few is scored on their rows, and that score is put on the same footing by
@@ -48,6 +54,28 @@ pub const DEFAULT_FOLDS: usize = 5;
 /// three folds each) against 0.769 for the same search on one split; on 387 and 300 rows it
 /// cross-validated every fine-tune in full (benches/auto/README.md).
 pub const MAX_CV_ROWS: usize = 1000;
+
+/// Fine-tunes a cross-validated search plans room for when it fixes how many folds each
+/// runs: the recipe, more layers, the remedy for their verdicts and one more.
+pub const PLANNED_FINE_TUNES: usize = 4;
+
+/// How many of `k` folds every cross-validated fine-tune runs, and why in a sentence: the
+/// most for which [`PLANNED_FINE_TUNES`] fine-tunes of `fold_seconds` a fold fit in `left`
+/// seconds (no limit: all `k`), at least one.
+pub fn fine_tune_folds(k: usize, fold_seconds: f64, left: Option<f64>) -> (usize, String) {
+    let Some(left) = left else {
+        return (
+            k,
+            format!("fine-tunes run all {k} folds: the search has no time limit"),
+        );
+    };
+    let per_fine_tune = left / PLANNED_FINE_TUNES as f64;
+    let m = ((per_fine_tune / fold_seconds.max(1e-9)).floor() as usize).clamp(1, k.max(1));
+    let why = format!(
+        "fine-tunes run the first {m} of {k} folds: the first fine-tune's first fold took {fold_seconds:.0} s, and {PLANNED_FINE_TUNES} fine-tunes of {m} such folds fit in the {left:.0} s that were left when it started"
+    );
+    (m, why)
+}
 
 /// How a search scores its trials.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +222,24 @@ mod tests {
 
     fn names() -> Vec<String> {
         ["big", "small"].iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn fine_tunes_run_the_folds_that_leave_room_for_the_planned_fine_tunes() {
+        // 800 s left, 24 s a fold: 200 s per planned fine-tune, 8 folds' worth, capped at k.
+        assert_eq!(fine_tune_folds(5, 24.0, Some(800.0)).0, 5);
+        // 100 s a fold: 2 folds per planned fine-tune.
+        let (m, why) = fine_tune_folds(5, 100.0, Some(800.0));
+        assert_eq!(m, 2);
+        assert!(
+            why.contains("first 2 of 5") && why.contains("100 s"),
+            "{why}"
+        );
+        // Slower than the whole share: still one fold, never none.
+        assert_eq!(fine_tune_folds(5, 1000.0, Some(800.0)).0, 1);
+        assert_eq!(fine_tune_folds(5, 1000.0, Some(0.0)).0, 1);
+        // No time limit: every fold.
+        assert_eq!(fine_tune_folds(3, 1e6, None).0, 3);
     }
 
     #[test]

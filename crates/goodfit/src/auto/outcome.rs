@@ -19,6 +19,9 @@ pub(crate) struct SearchCv {
     pub folds: Folds,
     /// Why the search cross-validates, in a sentence.
     pub why: String,
+    /// How many folds each fine-tune runs, and why: fixed by the first fine-tune's first
+    /// fold ([`super::folds::fine_tune_folds`]).
+    pub fine_tune_folds: Option<(usize, String)>,
 }
 
 /// A saved model's loss and metrics on the test file.

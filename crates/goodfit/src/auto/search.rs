@@ -83,10 +83,6 @@ impl Default for AutoConfig {
     }
 }
 
-/// The share of the time left when a cross-validated fine-tune starts that its folds may
-/// take: it runs folds while they fit, so that other fine-tunes can follow.
-const FOLD_SHARE: f64 = 0.5;
-
 /// What the costly preparation of a session depends on: trials with the same key share
 /// one [`Session`] (the model, the tokenised data and the frozen part's outputs).
 #[derive(Debug, Clone, PartialEq)]

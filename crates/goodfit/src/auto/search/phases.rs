@@ -39,7 +39,11 @@ impl Search<'_> {
                     observer.message(note);
                 }
                 observer.message(&why);
-                Ok(SearchCv { folds, why })
+                Ok(SearchCv {
+                    folds,
+                    why,
+                    fine_tune_folds: None,
+                })
             }
             Plan::Split(why) => Err(why),
         };

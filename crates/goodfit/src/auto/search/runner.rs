@@ -55,22 +55,35 @@ impl<'a> Search<'a> {
         let start = Instant::now();
         let outcome = match &cv {
             Some(cv) => {
-                // Head-only trials run every fold (seconds each); a fine-tune runs folds
-                // while they fit in its share of the time left.
-                let allowance = budget.remaining().map(|r| r * FOLD_SHARE);
+                // Head-only trials run every fold (seconds each); fine-tunes the same first
+                // `m`, fixed by the first fine-tune's first fold (`folds::fine_tune_folds`),
+                // unless the time is all gone.
+                let k = cv.folds.folds.len();
+                let left_at_start = budget.left(whole);
+                let mut planned = cv.fine_tune_folds.clone();
                 let mut more = |done: usize, seconds: f64| {
-                    let per_fold = seconds / done.max(1) as f64;
-                    head || (allowance.is_none_or(|a| seconds + per_fold <= a)
-                        && budget.fits(Some(per_fold), whole))
+                    if head {
+                        return true;
+                    }
+                    let (m, _) = planned.get_or_insert_with(|| {
+                        folds::fine_tune_folds(k, seconds / done.max(1) as f64, left_at_start)
+                    });
+                    done < *m && budget.fits(None, whole)
                 };
-                cross_validate_in_session(
+                let outcome = cross_validate_in_session(
                     session,
                     &cv.folds,
                     &dir,
                     &mut more,
                     &TrialObserver(observer),
-                )
-                .map(|(run, folds)| (run, Some(folds)))
+                );
+                if let (Some(search_cv), Some(plan)) = (self.cv.as_mut(), planned) {
+                    if search_cv.fine_tune_folds.is_none() {
+                        observer.message(&plan.1);
+                        search_cv.fine_tune_folds = Some(plan);
+                    }
+                }
+                outcome.map(|(run, folds)| (run, Some(folds)))
             }
             None => {
                 train_in_session(session, &dir, false, &TrialObserver(observer)).map(|r| (r, None))
@@ -242,8 +255,9 @@ impl<'a> Search<'a> {
 
     /// Seconds `config` is expected to take: the seconds per epoch of the latest finished
     /// trial in the same session, times its epochs; for a fine-tune in a new session, a
-    /// finished fine-tune's, scaled by the layers trained and the input window. `None`
-    /// for the first of its kind.
+    /// finished fine-tune's, scaled by the layers trained and the input window; when the
+    /// search cross-validates, for every fold the trial will run. `None` for the first of
+    /// its kind.
     pub(super) fn estimate(&self, config: &TrainConfig) -> Option<f64> {
         let finished = || {
             self.done
@@ -262,7 +276,8 @@ impl<'a> Search<'a> {
         let per_epoch = |d: &Done| d.trial.seconds / (d.trial.epochs_run * runs(d)).max(1) as f64;
         let times = match &self.cv {
             Some(cv) if is_head(config) => cv.folds.folds.len() + 1,
-            _ => 1,
+            Some(cv) => cv.fine_tune_folds.as_ref().map_or(1, |(m, _)| *m),
+            None => 1,
         } as f64;
         let key = SessionKey::of(config);
         if let Some(same) = finished().find(|d| SessionKey::of(&d.config) == key) {

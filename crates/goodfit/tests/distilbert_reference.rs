@@ -104,15 +104,14 @@ fn distilbert_matches_transformers_and_saves_as_it_loads() {
     let batch = make_batch(&encoded, &rows, 0, &Device::Cpu).unwrap();
     let mut mode = Mode::eval();
     let pooled = classifier
-        .embed(&batch.ids, &batch.mask, &mut mode)
+        .backbone()
+        .features(&batch.inputs, &mut mode)
         .unwrap();
     let cls = worst(
         &to_f64(pooled.to_vec2().unwrap()),
         &matrix(&reference["cls_state"]),
     );
-    let logits = classifier
-        .forward(&batch.ids, &batch.mask, &mut mode)
-        .unwrap();
+    let logits = classifier.forward(&batch.inputs, &mut mode).unwrap();
     let expected = matrix(&reference["logits"]);
     let error = worst(&to_f64(logits.to_vec2().unwrap()), &expected);
     assert!(

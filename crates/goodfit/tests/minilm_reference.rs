@@ -8,7 +8,7 @@ mod common;
 
 use candle_core::Device;
 use goodfit::model::{
-    encode_texts, load_tokenizer, Architecture, Encoder, Mode, ModelFolder, Params, Pooling,
+    encode_texts, load_tokenizer, Architecture, Encoder, Inputs, Mode, ModelFolder, Params, Pooling,
     TrainLayers,
 };
 use goodfit::train::batching::make_batch;
@@ -63,10 +63,9 @@ fn minilm_matches_sentence_transformers() {
     let run = |max_len: usize| {
         let encoded = encode_texts(&tokenizer, &texts, max_len).unwrap();
         let batch = make_batch(&encoded, &all, 0, &Device::Cpu).unwrap();
-        let hidden = encoder
-            .forward(&batch.ids, &batch.mask, &mut Mode::eval())
-            .unwrap();
-        (hidden, batch.mask)
+        let Inputs::Text { ids, mask } = batch.inputs;
+        let hidden = encoder.forward(&ids, &mask, &mut Mode::eval()).unwrap();
+        (hidden, mask)
     };
     let (hidden, mask) = run(256);
     let pooled = Pooling::Mean.apply(&hidden, &mask, None).unwrap();

@@ -1,18 +1,20 @@
-//! A text classifier: encoder, pooling and head.
+//! A classifier: a pretrained [`Backbone`] and goodfit's head.
 
 use candle_core::Tensor;
 
 use crate::error::{Error, Result};
 
-use super::bert::{Encoder, TrainLayers};
+use super::backbone::{Backbone, Inputs, Part, Place, Places};
+use super::bert::TrainLayers;
 use super::config::{Architecture, EncoderConfig};
 use super::dropout::Mode;
 use super::head::Head;
-use super::linear::Linear;
 use super::params::Params;
 use super::pooling::Pooling;
+use super::registry;
+use super::text_encoder::hf_weight_decay_applies;
 
-/// The shape of a classifier on top of a pretrained encoder.
+/// The shape of a classifier on top of a pretrained backbone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassifierSpec {
     /// How token states are pooled.
@@ -27,148 +29,75 @@ pub struct ClassifierSpec {
     pub classes: usize,
 }
 
-/// Encoder + pooling + head: token ids in, one logit per class out.
+/// A pretrained backbone and goodfit's head: inputs in, one logit per class out.
 pub struct Classifier {
-    encoder: Encoder,
-    pooler: Option<Linear>,
-    pooling: Pooling,
+    backbone: Box<dyn Backbone>,
     head: Head,
 }
 
 impl Classifier {
     /// Builds the classifier, taking pretrained weights from `params` and initialising what
-    /// the checkpoint lacks (the head; the pooler, when the checkpoint has none).
+    /// the checkpoint lacks (the head; the pooler, when the checkpoint has none). The
+    /// backbone is the one the [registry](super::registry) gives `architecture`.
     pub fn build(
         params: &mut Params,
         config: &EncoderConfig,
         architecture: Architecture,
         spec: &ClassifierSpec,
     ) -> Result<Classifier> {
-        if let TrainLayers::Top(n) = spec.train_layers {
-            if n > config.num_hidden_layers {
-                return Err(Error::Invalid(format!(
-                    "--train-layers {n} is more than the model's {} layers (use `all` to train everything)",
-                    config.num_hidden_layers
-                )));
-            }
-        }
         if spec.classes < 2 {
             return Err(Error::Invalid(format!(
                 "a classifier needs at least 2 classes, not {}",
                 spec.classes
             )));
         }
-        let encoder = Encoder::load(
-            params,
-            config,
-            architecture,
-            spec.train_layers,
-            spec.dropout,
-        )?;
-        let h = config.hidden_size;
-        // The pooler is part of the classification head in BertForSequenceClassification.
-        let pooler = match spec.pooling {
-            Pooling::Pooler => Some(Linear::load(params, "pooler.dense", h, h, true)?),
-            _ => None,
-        };
+        let backbone = registry::backbone(params, config, architecture, spec)?;
         let dropout = spec.dropout.unwrap_or(config.hidden_dropout_prob);
         let head = Head::load(
             params,
-            h,
+            backbone.feature_size(),
             spec.head_hidden,
             spec.classes,
             dropout,
             architecture.head_activation(),
         )?;
-        Ok(Classifier {
-            encoder,
-            pooler,
-            pooling: spec.pooling,
-            head,
-        })
+        Ok(Classifier { backbone, head })
     }
 
-    /// Logits `[batch, classes]` for token ids `[batch, seq]` (u32) and mask `[batch, seq]` (f32).
-    pub fn forward(&self, ids: &Tensor, mask: &Tensor, mode: &mut Mode) -> Result<Tensor> {
-        let pooled = self.embed(ids, mask, mode)?;
-        self.head.forward(&pooled, mode)
+    /// Logits `[batch, classes]` for `inputs`.
+    pub fn forward(&self, inputs: &Inputs, mode: &mut Mode) -> Result<Tensor> {
+        let features = self.backbone.features(inputs, mode)?;
+        self.head.forward(&features, mode)
     }
 
-    /// The pooled vector of each text `[batch, hidden]`, before the head.
-    pub fn embed(&self, ids: &Tensor, mask: &Tensor, mode: &mut Mode) -> Result<Tensor> {
-        let hidden = self.encoder.forward(ids, mask, mode)?;
-        self.pooling.apply(&hidden, mask, self.pooler.as_ref())
+    /// Logits `[batch, classes]` from the backbone's features: the head alone.
+    pub fn classify(&self, features: &Tensor, mode: &mut Mode) -> Result<Tensor> {
+        self.head.forward(features, mode)
     }
 
-    /// What the frozen part computes for each text, `[batch, hidden]`: the pooled vector, or
-    /// for `pooler` pooling the `[CLS]` state (the pooler trains with the head). Only
-    /// meaningful when no encoder layer trains: then it can be computed once and cached.
-    pub fn frozen_features(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let hidden = self.encoder.forward(ids, mask, &mut Mode::eval())?;
-        match self.pooling {
-            Pooling::Pooler => Ok(hidden.narrow(1, 0, 1)?.squeeze(1)?.contiguous()?),
-            pooling => pooling.apply(&hidden, mask, None),
-        }
+    /// The pretrained backbone.
+    pub fn backbone(&self) -> &dyn Backbone {
+        self.backbone.as_ref()
     }
 
-    /// The hidden states after the encoder's frozen bottom layers (see
-    /// [`Encoder::frozen_layers`]), `[batch, seq, hidden]`: computed once, they let
-    /// [`forward_from_frozen`](Self::forward_from_frozen) run only what trains.
-    pub fn frozen_states(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        self.encoder.forward_frozen(ids, mask)
-    }
-
-    /// Logits from [`frozen_states`](Self::frozen_states) padded to `mask`'s length (padding
-    /// states may be anything: nothing attends to them and pooling skips them).
-    pub fn forward_from_frozen(
-        &self,
-        states: &Tensor,
-        mask: &Tensor,
-        mode: &mut Mode,
-    ) -> Result<Tensor> {
-        let pooled = self.pooled_from_frozen(states, mask, mode)?;
-        self.head.forward(&pooled, mode)
-    }
-
-    /// The pooled vector `[batch, hidden]` from [`frozen_states`](Self::frozen_states): what
-    /// [`forward_from_frozen`](Self::forward_from_frozen) gives the head.
-    pub fn pooled_from_frozen(
-        &self,
-        states: &Tensor,
-        mask: &Tensor,
-        mode: &mut Mode,
-    ) -> Result<Tensor> {
-        let hidden = self.encoder.forward_trainable(states, mask, mode)?;
-        self.pooling.apply(&hidden, mask, self.pooler.as_ref())
-    }
-
-    /// Logits from [`frozen_features`](Self::frozen_features): the trainable top only.
-    pub fn forward_features(&self, features: &Tensor, mode: &mut Mode) -> Result<Tensor> {
-        self.head
-            .forward(&self.pooled_from_features(features)?, mode)
-    }
-
-    /// The pooled vector `[batch, hidden]` from [`frozen_features`](Self::frozen_features).
-    pub fn pooled_from_features(&self, features: &Tensor) -> Result<Tensor> {
-        Ok(match (&self.pooler, self.pooling) {
-            (Some(pooler), Pooling::Pooler) => pooler.forward(features)?.tanh()?,
-            _ => features.clone(),
-        })
-    }
-
-    /// Logits `[batch, classes]` from pooled vectors: the head alone.
-    pub fn classify(&self, pooled: &Tensor, mode: &mut Mode) -> Result<Tensor> {
-        self.head.forward(pooled, mode)
-    }
-
-    /// The encoder.
-    pub fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    /// The pooling.
-    pub fn pooling(&self) -> Pooling {
-        self.pooling
+    /// Where each of `names` (the classifier's weights) sits: the head's own weights are
+    /// [`Part::Head`], the rest as the backbone places them.
+    pub fn places<'a>(&self, names: impl IntoIterator<Item = &'a String>) -> Places {
+        names
+            .into_iter()
+            .map(|name| {
+                let place = if name.starts_with(HEAD_PREFIX) {
+                    Place {
+                        layer: HEAD_PREFIX.to_string(),
+                        part: Part::Head,
+                        decays: hf_weight_decay_applies(name),
+                    }
+                } else {
+                    self.backbone.place(name)
+                };
+                (name.clone(), place)
+            })
+            .collect()
     }
 
     /// The head's hidden width, if it has a hidden layer.
@@ -176,3 +105,6 @@ impl Classifier {
         self.head.hidden_width()
     }
 }
+
+/// The prefix of the head's weights (`classifier.weight`, `classifier.dense.…`).
+pub const HEAD_PREFIX: &str = "classifier";

@@ -20,10 +20,6 @@ pub enum Architecture {
 }
 
 impl Architecture {
-    /// The `model_type` values goodfit accepts, for error messages.
-    pub const SUPPORTED: &'static str =
-        "bert (BERT, MiniLM, …), roberta, xlm-roberta, camembert, distilbert";
-
     /// The prefix of encoder weights in a `…ForSequenceClassification` checkpoint.
     pub fn weight_prefix(self) -> &'static str {
         match self {
@@ -167,21 +163,18 @@ impl EncoderConfig {
 
     /// The architecture named by `model_type`, or an error naming the supported ones.
     pub fn architecture(&self, path: &Path) -> Result<Architecture> {
-        match self.model_type.as_str() {
-            "bert" => Ok(Architecture::Bert),
-            "roberta" | "xlm-roberta" | "camembert" => Ok(Architecture::Roberta),
-            "distilbert" => Ok(Architecture::DistilBert),
-            other => Err(Error::input(
+        super::registry::architecture(&self.model_type).ok_or_else(|| {
+            Error::input(
                 Position::file(path).with_field("model_type"),
                 format!(
-                    "unsupported architecture '{other}'; goodfit fine-tunes {}",
-                    Architecture::SUPPORTED
+                    "unsupported architecture '{}'; goodfit fine-tunes {}",
+                    self.model_type,
+                    super::registry::supported()
                 ),
-            )),
-        }
+            )
+        })
     }
 
-    /// Width of one attention head.
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
     }

@@ -1,6 +1,7 @@
 //! Pretrained models: reading a Hugging Face model folder and the trainable classifier
 //! built on it.
 
+pub mod backbone;
 pub mod bert;
 pub mod classifier;
 pub mod config;
@@ -13,12 +14,15 @@ pub mod kernels;
 pub mod linear;
 pub mod params;
 pub mod pooling;
+pub mod registry;
 pub mod save;
 pub mod soup;
+pub mod text_encoder;
 pub mod tiny;
 pub mod tokenizer;
 pub mod weight_stats;
 
+pub use backbone::{Backbone, Inputs, Part, Place, Places};
 pub use bert::{Encoder, TrainLayers};
 pub use classifier::{Classifier, ClassifierSpec};
 pub use config::{Architecture, EncoderConfig};
@@ -29,4 +33,5 @@ pub use kernels::{attention_softmax, gelu, layer_norm};
 pub use params::{Init, Params};
 pub use pooling::Pooling;
 pub use save::{save_classifier, ClassifierInfo, SavedClassifier, INFO_FILE};
+pub use text_encoder::TextEncoder;
 pub use tokenizer::{encode_texts, load_tokenizer};

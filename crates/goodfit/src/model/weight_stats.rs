@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
+use super::backbone::{Part, Places};
+
 /// Histogram bins per layer.
 pub const BINS: usize = 30;
 /// Drift above this share of the starting weights' norm suggests the pretrained knowledge is
@@ -55,20 +57,12 @@ pub struct WeightReport {
     pub flags: Vec<String>,
 }
 
-/// The layer a weight belongs to.
-pub fn layer_of(name: &str) -> String {
-    let parts: Vec<&str> = name.split('.').collect();
-    match parts.as_slice() {
-        ["encoder", "layer", n, ..] => format!("encoder.layer.{n}"),
-        [first, ..] => first.to_string(),
-        [] => String::new(),
-    }
-}
-
-/// Whether `layer` (as [`layer_of`] names it) is the classification head goodfit adds,
-/// rather than a layer of the pretrained model.
-fn is_new_head(layer: &str) -> bool {
-    layer == "classifier"
+/// The layer `name` belongs to, as `places` says (a weight it does not place is a layer
+/// of its own).
+fn layer_of(places: &Places, name: &str) -> String {
+    places
+        .get(name)
+        .map_or_else(|| name.to_string(), |p| p.layer.clone())
 }
 
 fn values(tensor: &Tensor) -> Result<Vec<f64>> {
@@ -101,12 +95,13 @@ fn distance(a: &[&Tensor], b: &[&Tensor]) -> Result<(f64, f64)> {
 pub fn update_ratios(
     now: &BTreeMap<String, Tensor>,
     before: &BTreeMap<String, Tensor>,
+    places: &Places,
 ) -> Result<BTreeMap<String, f64>> {
     let mut sums: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for (name, tensor) in now {
         if let Some(previous) = before.get(name) {
             let (diff, base) = distance(&[tensor], &[previous])?;
-            let entry = sums.entry(layer_of(name)).or_default();
+            let entry = sums.entry(layer_of(places, name)).or_default();
             entry.0 += diff;
             entry.1 += base;
         }
@@ -118,28 +113,26 @@ pub fn update_ratios(
 }
 
 /// Statistics of `weights` (all of the model's, by canonical name) against `start` (the
-/// weights training started from), with `trainable` naming the weights that trained and
-/// `updates` the per-epoch update ratios of each layer.
+/// weights training started from), with `trainable` naming the weights that trained,
+/// `updates` the per-epoch update ratios of each layer and `places` where each weight sits
+/// (layers are listed from the input up).
 pub fn weight_report(
     weights: &BTreeMap<String, Tensor>,
     start: &BTreeMap<String, Tensor>,
     trainable: &[String],
     updates: &[BTreeMap<String, f64>],
+    places: &Places,
 ) -> Result<WeightReport> {
     let mut layers: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+    let mut parts: BTreeMap<String, Part> = BTreeMap::new();
     for name in weights.keys() {
-        layers.entry(layer_of(name)).or_default().push(name);
+        let layer = layer_of(places, name);
+        let part = places.get(name).map_or(Part::Head, |p| p.part.clone());
+        parts.entry(layer.clone()).or_insert(part);
+        layers.entry(layer).or_default().push(name);
     }
-    let order = |layer: &str| match layer {
-        "embeddings" => (0, 0),
-        l if l.starts_with("encoder.layer.") => {
-            (1, l["encoder.layer.".len()..].parse().unwrap_or(0))
-        }
-        "pooler" => (2, 0),
-        _ => (3, 0),
-    };
     let mut names: Vec<String> = layers.keys().cloned().collect();
-    names.sort_by_key(|l| order(l));
+    names.sort_by(|a, b| parts[a].cmp(&parts[b]));
     let mut report = WeightReport {
         layers: Vec::new(),
         flags: Vec::new(),
@@ -170,7 +163,7 @@ pub fn weight_report(
         if let Some(d) = drift {
             // A new head starts from random weights: drifting away from them is its job,
             // and it holds no pretrained knowledge to lose.
-            if d > EXTREME_DRIFT && !is_new_head(&layer) {
+            if d > EXTREME_DRIFT && parts[&layer] != Part::Head {
                 report.flags.push(format!("{layer} drifted {:.0}% from its starting weights: the pretrained knowledge may be overwritten; lower --lr or train fewer layers", d * 100.0));
             }
             if is_trainable && d == 0.0 {
@@ -219,6 +212,12 @@ mod tests {
     use candle_core::Device;
 
     use super::*;
+    use crate::model::text_encoder::place;
+
+    /// The BERT family's places of `weights`' names.
+    fn places(weights: &BTreeMap<String, Tensor>) -> Places {
+        weights.keys().map(|n| (n.clone(), place(n))).collect()
+    }
 
     #[test]
     fn drift_and_flags_follow_the_definition() {
@@ -245,7 +244,7 @@ mod tests {
             ("classifier.weight".to_string(), t(&[0.5, -0.5])),
         ]);
         let trainable = vec!["encoder.layer.1.output.dense.weight".to_string()];
-        let report = weight_report(&now, &start, &trainable, &[]).unwrap();
+        let report = weight_report(&now, &start, &trainable, &[], &places(&now)).unwrap();
         let names: Vec<&str> = report.layers.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["encoder.layer.0", "encoder.layer.1", "classifier"]);
         assert!(
@@ -256,7 +255,7 @@ mod tests {
         assert_eq!(report.layers[2].histogram.counts.iter().sum::<u64>(), 2);
         assert_eq!(report.flags.len(), 1);
         assert!(report.flags[0].contains("encoder.layer.1 is meant to train but did not change"));
-        let ratios = update_ratios(&now, &start).unwrap();
+        let ratios = update_ratios(&now, &start, &places(&now)).unwrap();
         assert!((ratios["encoder.layer.0"] - 0.1).abs() < 1e-12);
     }
 
@@ -278,7 +277,7 @@ mod tests {
             ("classifier.weight".to_string(), t(&[0.5, -0.5])),
         ]);
         let trainable: Vec<String> = now.keys().cloned().collect();
-        let report = weight_report(&now, &start, &trainable, &[]).unwrap();
+        let report = weight_report(&now, &start, &trainable, &[], &places(&now)).unwrap();
         assert!(report.layers[1].drift.unwrap() > EXTREME_DRIFT);
         assert_eq!(report.flags.len(), 1, "{:?}", report.flags);
         assert!(report.flags[0].starts_with("encoder.layer.0 drifted 100%"));

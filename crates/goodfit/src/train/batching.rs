@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
-use crate::model::Mode;
+use crate::model::{Inputs, Mode};
 
 use super::config::TrainConfig;
 use super::imbalance::Sampler;
@@ -35,10 +35,9 @@ pub fn training_epoch(
 
 /// A padded mini-batch.
 pub struct Batch {
-    /// Token ids `[batch, longest]` (u32), padded with the pad id.
-    pub ids: Tensor,
-    /// 1.0 for real tokens, 0.0 for padding, `[batch, longest]`.
-    pub mask: Tensor,
+    /// The model's inputs: token ids `[batch, longest]` (u32), padded with the pad id, and
+    /// the mask (1.0 for real tokens, 0.0 for padding).
+    pub inputs: Inputs,
     /// The dataset rows in the batch, in order.
     pub rows: Vec<usize>,
     /// Real tokens in the batch.
@@ -72,8 +71,10 @@ pub fn make_batch(
         mask.extend(std::iter::repeat_n(0f32, longest - example.len()));
     }
     Ok(Batch {
-        ids: Tensor::from_vec(ids, (rows.len(), longest), device)?,
-        mask: Tensor::from_vec(mask, (rows.len(), longest), device)?,
+        inputs: Inputs::Text {
+            ids: Tensor::from_vec(ids, (rows.len(), longest), device)?,
+            mask: Tensor::from_vec(mask, (rows.len(), longest), device)?,
+        },
         rows: rows.to_vec(),
         tokens,
         slots: rows.len() * longest,
@@ -131,12 +132,10 @@ mod tests {
     fn batches_pad_to_their_longest_example() {
         let encoded = vec![vec![101, 7, 102], vec![101, 102], vec![101, 5, 6, 7, 102]];
         let batch = make_batch(&encoded, &[0, 1], 0, &Device::Cpu).unwrap();
+        let Inputs::Text { ids, mask } = &batch.inputs;
+        assert_eq!(ids.to_vec2::<u32>().unwrap(), [[101, 7, 102], [101, 102, 0]]);
         assert_eq!(
-            batch.ids.to_vec2::<u32>().unwrap(),
-            [[101, 7, 102], [101, 102, 0]]
-        );
-        assert_eq!(
-            batch.mask.to_vec2::<f32>().unwrap(),
+            mask.to_vec2::<f32>().unwrap(),
             [[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]]
         );
         assert_eq!((batch.tokens, batch.slots), (5, 6));

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    resolve_model, Classifier, ClassifierSpec, Mode, ModelFolder, Params, Pooling, TrainLayers,
+    resolve_model, Classifier, ClassifierSpec, Inputs, Mode, ModelFolder, Params, Pooling, TrainLayers,
 };
 
 use super::config::TrainConfig;
@@ -97,14 +97,16 @@ pub fn bench(config: &BenchConfig) -> Result<BenchReport> {
     let ids: Vec<u32> = (0..b * s)
         .map(|_| rng.random_range(1000.min(vocab - 1)..vocab))
         .collect();
-    let ids = Tensor::from_vec(ids, (b, s), &device)?;
-    let mask = Tensor::ones((b, s), candle_core::DType::F32, &device)?;
+    let inputs = Inputs::Text {
+        ids: Tensor::from_vec(ids, (b, s), &device)?,
+        mask: Tensor::ones((b, s), candle_core::DType::F32, &device)?,
+    };
     let targets: Vec<usize> = (0..b).map(|i| i % 2).collect();
 
     let mut inference_seconds = Vec::new();
     for i in 0..config.warmup + config.steps {
         let start = Instant::now();
-        let logits = classifier.forward(&ids, &mask, &mut Mode::eval())?;
+        let logits = classifier.forward(&inputs, &mut Mode::eval())?;
         logits.to_vec2::<f32>()?;
         if i >= config.warmup {
             inference_seconds.push(start.elapsed().as_secs_f64());
@@ -114,7 +116,11 @@ pub fn bench(config: &BenchConfig) -> Result<BenchReport> {
 
     let train_config = TrainConfig::default();
     let vars = params.vars().clone();
-    let mut optimizer = AdamW::new(param_groups(&vars, &train_config), AdamWConfig::default())?;
+    let places = classifier.places(vars.keys());
+    let mut optimizer = AdamW::new(
+        param_groups(&vars, &places, &train_config),
+        AdamWConfig::default(),
+    )?;
     let loss_spec = LossSpec {
         smoothing: 0.0,
         class_weights: None,
@@ -125,7 +131,7 @@ pub fn bench(config: &BenchConfig) -> Result<BenchReport> {
     let mut train_step_seconds = Vec::new();
     for i in 0..config.warmup + config.steps {
         let start = Instant::now();
-        let logits = classifier.forward(&ids, &mask, &mut mode)?;
+        let logits = classifier.forward(&inputs, &mut mode)?;
         let loss = classification_loss(&logits, &targets, &loss_spec)?;
         let grads = loss.backward()?;
         let norm = grad_norm(&grads, vars.values())?;

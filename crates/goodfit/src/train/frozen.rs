@@ -51,18 +51,16 @@ impl Precomputed {
         let mut pooled = Vec::new();
         let mut order = Vec::with_capacity(examples.len());
         let mut states: Vec<Option<Tensor>> = vec![None; examples.len()];
+        let backbone = classifier.backbone();
         for rows in eval_batches(&all, batch_size, &lengths) {
             let batch = make_batch(&examples.encoded, &rows, pad_id, device)?;
             if features {
-                pooled.push(classifier.frozen_features(&batch.ids, &batch.mask)?);
+                pooled.push(backbone.frozen_features(&batch.inputs)?);
                 order.extend(rows.iter().copied());
             } else {
-                let hidden = classifier.frozen_states(&batch.ids, &batch.mask)?;
-                for (i, &row) in rows.iter().enumerate() {
-                    // A compact copy of the example's own tokens: `copy()` would clone the
-                    // whole batch's storage for each example, and a view would keep it alive.
-                    let own = hidden.get(i)?.narrow(0, 0, lengths[row].max(1))?;
-                    states[row] = Some(own.force_contiguous()?.detach());
+                let prefix = backbone.frozen_prefix(&batch.inputs)?;
+                for (&row, own) in rows.iter().zip(prefix) {
+                    states[row] = Some(own);
                 }
             }
             observer.eval_progress(rows.len());
@@ -96,7 +94,7 @@ impl Precomputed {
     }
 }
 
-/// The pooled vectors `[rows, hidden]` of `rows` of the tokenised examples `encoded`, which
+/// The backbone's features `[rows, d]` of `rows` of the tokenised examples `encoded`, which
 /// [`Classifier::classify`] turns into logits: from `precomputed` inputs when there are
 /// some, else from the tokens through the whole model.
 pub fn pooled_rows(
@@ -108,26 +106,19 @@ pub fn pooled_rows(
     pad_id: u32,
     device: &Device,
 ) -> Result<Tensor> {
+    let backbone = classifier.backbone();
     match precomputed {
         Some(Precomputed::Features(features)) => {
-            classifier.pooled_from_features(&pick_rows(features, rows)?)
+            backbone.features_from_frozen(&pick_rows(features, rows)?)
         }
         Some(Precomputed::States(states)) => {
             let batch = make_batch(encoded, rows, pad_id, device)?;
-            let longest = batch.mask.dim(1)?;
-            let padded = rows
-                .iter()
-                .map(|&r| {
-                    let state = &states[r];
-                    let pad = longest - state.dim(0)?;
-                    Ok(state.pad_with_zeros(0, 0, pad)?)
-                })
-                .collect::<Result<Vec<Tensor>>>()?;
-            classifier.pooled_from_frozen(&Tensor::stack(&padded, 0)?, &batch.mask, mode)
+            let prefix: Vec<&Tensor> = rows.iter().map(|&r| &states[r]).collect();
+            backbone.features_from_prefix(&prefix, &batch.inputs, mode)
         }
         None => {
             let batch = make_batch(encoded, rows, pad_id, device)?;
-            classifier.embed(&batch.ids, &batch.mask, mode)
+            backbone.features(&batch.inputs, mode)
         }
     }
 }

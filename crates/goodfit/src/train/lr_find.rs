@@ -132,7 +132,11 @@ pub fn lr_find(
     };
     let (classifier, params) = session.build()?;
     let vars: Vec<Var> = params.vars().values().cloned().collect();
-    let mut optimizer = AdamW::new(param_groups(params.vars(), config), AdamWConfig::default())?;
+    let places = classifier.places(params.vars().keys());
+    let mut optimizer = AdamW::new(
+        param_groups(params.vars(), &places, config),
+        AdamWConfig::default(),
+    )?;
     let train = &data.train;
     let cached = session.cache.as_ref().map(|c| &c.train);
     let loss_spec = LossSpec::of(config, &class_counts(&train.targets, data.labels.len()));

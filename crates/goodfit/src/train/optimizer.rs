@@ -40,24 +40,6 @@ pub struct ParamGroup {
     pub weight_decay: f64,
 }
 
-/// Whether transformers' `Trainer` would apply weight decay to a parameter of this
-/// name: everything except biases and normalisation weights. This transcribes the name
-/// patterns of `Trainer.get_decay_parameter_names` (`bias`, `layernorm`, `rmsnorm`, a
-/// path segment `norm`, a segment ending in `_norm`, all matched on the lower-cased
-/// name); transformers additionally exempts any `nn.LayerNorm` module whatever its
-/// name, which candle models cannot express, but BERT-family weights name theirs
-/// `LayerNorm`/`layer_norm` anyway.
-pub fn hf_weight_decay_applies(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    let forbidden = lower.contains("bias")
-        || lower.contains("layernorm")
-        || lower.contains("rmsnorm")
-        || lower
-            .split('.')
-            .any(|seg| seg == "norm" || seg.ends_with("_norm"));
-    !forbidden
-}
-
 /// The hyper-parameters shared by all groups.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamWConfig {

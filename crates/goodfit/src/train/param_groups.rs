@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 
 use candle_core::Var;
 
+use crate::model::{Part, Places};
+
 use super::config::TrainConfig;
-use super::optimizer::{hf_weight_decay_applies, ParamGroup};
+use super::optimizer::ParamGroup;
 
 /// Parameter groups as Hugging Face fine-tuning sets them: no weight decay on biases and
 /// LayerNorm weights, and the head (with the pooler) at its own learning rate.
@@ -14,18 +16,22 @@ use super::optimizer::{hf_weight_decay_applies, ParamGroup};
 /// Classification"), encoder layer `i` trains at `lr · γ^(top − i)`, where `top` is the
 /// highest layer that trains, and the embeddings at `lr · γ^(top + 1)`: the lower layers,
 /// which hold the more general features, move less.
-pub fn param_groups(vars: &BTreeMap<String, Var>, config: &TrainConfig) -> Vec<ParamGroup> {
-    let top = vars.keys().filter_map(|n| layer_index(n)).max();
+pub fn param_groups(
+    vars: &BTreeMap<String, Var>,
+    places: &Places,
+    config: &TrainConfig,
+) -> Vec<ParamGroup> {
+    let top = top_block(vars, places);
     let mut groups: Vec<ParamGroup> = Vec::new();
     for (name, var) in vars {
-        let head = is_head(name);
-        let decay = hf_weight_decay_applies(name);
-        let (part, lr) = if head {
+        let place = &places[name];
+        let decay = place.decays;
+        let (part, lr) = if place.with_head() {
             ("head".to_string(), config.head_lr)
         } else if config.layer_lr_decay == 1.0 {
             ("encoder".to_string(), config.lr)
         } else {
-            let depth = depth_below(name, top);
+            let depth = place.depth_below(top);
             (
                 format!("encoder_depth{depth}"),
                 config.lr * config.layer_lr_decay.powi(depth as i32),
@@ -47,39 +53,31 @@ pub fn param_groups(vars: &BTreeMap<String, Var>, config: &TrainConfig) -> Vec<P
 
 /// The weights that stay still in `epoch` (1-based) under gradual unfreezing (Howard &
 /// Ruder 2018, ULMFiT): the first epoch trains the head alone, each later one unfreezes the
-/// next layer down, so the encoder layer `depth` steps below the top (the embeddings one
-/// step below layer 0) trains from epoch `depth + 2`. The head and pooler always train.
-pub fn still_in_epoch(vars: &BTreeMap<String, Var>, epoch: usize) -> Vec<&Var> {
-    let top = vars.keys().filter_map(|n| layer_index(n)).max();
+/// next block down, so the block `depth` steps below the top (the stem one step below
+/// block 0) trains from epoch `depth + 2`. The head and its side always train.
+pub fn still_in_epoch<'a>(
+    vars: &'a BTreeMap<String, Var>,
+    places: &Places,
+    epoch: usize,
+) -> Vec<&'a Var> {
+    let top = top_block(vars, places);
     vars.iter()
-        .filter(|(name, _)| !is_head(name) && depth_below(name, top) + 2 > epoch)
+        .filter(|(name, _)| {
+            let place = &places[*name];
+            !place.with_head() && place.depth_below(top) + 2 > epoch
+        })
         .map(|(_, var)| var)
         .collect()
 }
 
-/// Whether a weight belongs to the head (with the pooler), which trains at its own rate
-/// and from the first epoch.
-fn is_head(name: &str) -> bool {
-    name.starts_with("classifier") || name.starts_with("pooler")
-}
-
-/// How many layers an encoder weight sits below `top`, the highest layer that trains; the
-/// embeddings are one step below layer 0.
-fn depth_below(name: &str, top: Option<usize>) -> usize {
-    match (layer_index(name), top) {
-        (Some(i), Some(top)) => top - i,
-        (None, Some(top)) => top + 1,
-        (_, None) => 0,
-    }
-}
-
-/// The encoder layer a weight belongs to (`encoder.layer.3.…` → 3).
-fn layer_index(name: &str) -> Option<usize> {
-    name.strip_prefix("encoder.layer.")?
-        .split('.')
-        .next()?
-        .parse()
-        .ok()
+/// The highest block among the trainable weights `vars`.
+fn top_block(vars: &BTreeMap<String, Var>, places: &Places) -> Option<usize> {
+    vars.keys()
+        .filter_map(|n| match places[n].part {
+            Part::Block(i) => Some(i),
+            _ => None,
+        })
+        .max()
 }
 
 #[cfg(test)]
@@ -94,6 +92,13 @@ mod tests {
                 let t = Tensor::zeros(2, candle_core::DType::F32, &Device::Cpu).unwrap();
                 (n.to_string(), Var::from_tensor(&t).unwrap())
             })
+            .collect()
+    }
+
+    /// The BERT family's places of `vars`' names.
+    fn places(vars: &BTreeMap<String, Var>) -> Places {
+        vars.keys()
+            .map(|n| (n.clone(), crate::model::text_encoder::place(n)))
             .collect()
     }
 
@@ -116,8 +121,9 @@ mod tests {
             "classifier.weight",
         ];
         let vars = vars(&names);
+        let places = places(&vars);
         let still = |epoch: usize| -> Vec<&str> {
-            let still = still_in_epoch(&vars, epoch);
+            let still = still_in_epoch(&vars, &places, epoch);
             vars.iter()
                 .filter(|(_, v)| still.iter().any(|s| s.id() == v.id()))
                 .map(|(n, _)| n.as_str())
@@ -151,7 +157,8 @@ mod tests {
             layer_lr_decay: 0.5,
             ..TrainConfig::default()
         };
-        let groups = param_groups(&vars(&names), &config);
+        let vars = vars(&names);
+        let groups = param_groups(&vars, &places(&vars), &config);
         assert_eq!(lr_of(&groups, "encoder.layer.5.output.dense.weight"), 1e-4);
         assert_eq!(lr_of(&groups, "encoder.layer.4.output.dense.weight"), 5e-5);
         assert_eq!(
@@ -170,7 +177,7 @@ mod tests {
             .unwrap();
         assert_eq!(no_decay.weight_decay, 0.0);
 
-        let plain = param_groups(&vars(&names), &TrainConfig::default());
+        let plain = param_groups(&vars, &places(&vars), &TrainConfig::default());
         let names: Vec<&str> = plain.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(names, ["head", "encoder", "encoder_no_decay"]);
     }

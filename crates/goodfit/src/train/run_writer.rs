@@ -125,11 +125,13 @@ pub(crate) fn write_run(
         })
         .collect();
     let trainable: Vec<String> = outcome.params.vars().keys().cloned().collect();
+    let tensors = outcome.params.tensors();
     let weights = weight_report(
-        &outcome.params.tensors(),
+        &tensors,
         outcome.start_weights,
         &trainable,
         &updates,
+        &outcome.classifier.places(tensors.keys()),
     )?;
     write_json(&out.join(WEIGHTS_FILE), &weights)?;
 

@@ -35,13 +35,13 @@ pub struct Session {
 impl Session {
     /// Loads the model and the data of `config`.
     pub fn open(config: &Checked, observer: &dyn Observer) -> Result<Session> {
-        let Inputs {
+        let SessionInputs {
             mut config,
             device,
             folder,
             tokenizer,
             data,
-        } = Inputs::read(config, observer)?;
+        } = SessionInputs::read(config, observer)?;
         if config.default_remedy && !config.imbalance_remedied() {
             let rows = &data.train.targets[..data.train_rows];
             let counts = class_counts(rows, data.labels.len());
@@ -64,7 +64,7 @@ impl Session {
         let (classifier, _) = session.build()?;
         let features = session.config.train_layers == TrainLayers::Top(0);
         let mut cache_states =
-            session.config.cache_frozen && classifier.encoder().frozen_layers() > 0;
+            session.config.cache_frozen && classifier.backbone().frozen_blocks() > 0;
         if cache_states && !features {
             let tokens: usize = [Some(&session.data.train), Some(&session.data.val)]
                 .into_iter()
@@ -120,7 +120,7 @@ impl Session {
     /// that opens sessions later but must know its inputs are good before it touches an
     /// output folder.
     pub fn check_inputs(config: &TrainConfig) -> Result<()> {
-        Inputs::read(config, &super::observer::Silent).map(drop)
+        SessionInputs::read(config, &super::observer::Silent).map(drop)
     }
 
     /// The validation split, as [`fit`] scores it.
@@ -177,7 +177,7 @@ impl Session {
 }
 
 /// What a session is built from, read and checked.
-struct Inputs {
+struct SessionInputs {
     /// The settings, with `max_len` clamped to the model's positions.
     config: TrainConfig,
     device: Device,
@@ -186,11 +186,11 @@ struct Inputs {
     data: Prepared,
 }
 
-impl Inputs {
+impl SessionInputs {
     /// Opens the device, the model folder and its tokenizer, reads, splits and tokenises
     /// the data, and reads a cost file: a mistake in any of them should cost neither a
     /// training run nor the run already in the output folder.
-    fn read(config: &TrainConfig, observer: &dyn Observer) -> Result<Inputs> {
+    fn read(config: &TrainConfig, observer: &dyn Observer) -> Result<SessionInputs> {
         let device = config.device.open()?;
         let model_dir = resolve_model(&config.model)?;
         let folder = ModelFolder::open(&model_dir)?;
@@ -208,7 +208,7 @@ impl Inputs {
         if let Some(objective) = &config.tune_threshold {
             objective.scoring(&data.labels, 0)?;
         }
-        Ok(Inputs {
+        Ok(SessionInputs {
             config,
             device,
             folder,

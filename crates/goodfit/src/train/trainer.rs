@@ -27,7 +27,7 @@ pub use super::imbalance::IMBALANCE_WARNING;
 use super::loss::{classification_loss, l1_penalty, symmetric_kl, LossSpec};
 use super::mixup::Mix;
 use super::observer::Observer;
-use super::optimizer::{clip_coefficient, grad_norm, hf_weight_decay_applies, AdamW, AdamWConfig};
+use super::optimizer::{clip_coefficient, grad_norm, AdamW, AdamWConfig};
 use super::oversample::{describe as describe_oversampling, oversample};
 use super::param_groups::{param_groups, still_in_epoch};
 pub use super::records::RunResult;
@@ -177,10 +177,14 @@ pub fn fit(
     let device = &session.device;
     let (classifier, params) = session.build()?;
     let vars: BTreeMap<String, Var> = params.vars().clone();
-    let mut optimizer = AdamW::new(param_groups(&vars, config), AdamWConfig::default())?;
+    let places = classifier.places(vars.keys());
+    let mut optimizer = AdamW::new(
+        param_groups(&vars, &places, config),
+        AdamWConfig::default(),
+    )?;
     let decayed: Vec<Tensor> = vars
         .iter()
-        .filter(|(n, _)| hf_weight_decay_applies(n))
+        .filter(|(n, _)| places[*n].decays)
         .map(|(_, v)| v.as_tensor().clone())
         .collect();
 
@@ -248,7 +252,7 @@ pub fn fit(
         observer.epoch_start(epoch, config.epochs, batches.len());
         // Gradual unfreezing: the weights that stay still this epoch, found once per epoch.
         let still = if config.gradual_unfreeze {
-            still_in_epoch(&vars, epoch)
+            still_in_epoch(&vars, &places, epoch)
         } else {
             Vec::new()
         };
@@ -354,7 +358,7 @@ pub fn fit(
             train_loss: Some(loss_sum / n_batches),
             penalty: Some(penalty_sum / n_batches),
             l2_term: Some(0.5 * config.weight_decay * squares),
-            update_ratio: update_ratios(&current, &previous)?
+            update_ratio: update_ratios(&current, &previous, &places)?
                 .into_iter()
                 .map(|(name, ratio)| (name, Some(ratio)))
                 .collect(),

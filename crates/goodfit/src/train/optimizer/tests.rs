@@ -560,25 +560,3 @@ fn bad_input_is_an_error_not_a_panic() {
     );
 }
 
-#[test]
-fn hugging_face_decay_names() {
-    for name in [
-        "bert.encoder.layer.0.attention.self.query.weight",
-        "classifier.weight",
-        "bert.embeddings.word_embeddings.weight",
-        "normalizer.weight",
-    ] {
-        assert!(hf_weight_decay_applies(name), "{name}");
-    }
-    for name in [
-        "bert.encoder.layer.0.attention.self.query.bias",
-        "bert.embeddings.LayerNorm.weight",
-        "distilbert.transformer.layer.0.sa_layer_norm.weight",
-        "model.layers.0.attn_norm.weight",
-        "model.final_norm.weight",
-        "model.norm.weight",
-        "encoder.rmsnorm.weight",
-    ] {
-        assert!(!hf_weight_decay_applies(name), "{name}");
-    }
-}

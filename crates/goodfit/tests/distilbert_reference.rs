@@ -14,7 +14,8 @@ use candle_core::Device;
 use goodfit::data::Label;
 use goodfit::model::{
     encode_texts, load_tokenizer, save_classifier, Architecture, Classifier, ClassifierInfo,
-    ClassifierSpec, Mode, ModelFolder, Params, Pooling, SavedClassifier, TrainLayers,
+    ClassifierSpec, Collator, Example, Mode, ModelFolder, Params, Pooling, SavedClassifier,
+    TrainLayers,
 };
 use goodfit::train::batching::make_batch;
 use goodfit::train::evaluate::predict_texts;
@@ -101,7 +102,8 @@ fn distilbert_matches_transformers_and_saves_as_it_loads() {
         params.initialised()
     );
     let rows: Vec<usize> = (0..texts.len()).collect();
-    let batch = make_batch(&encoded, &rows, 0, &Device::Cpu).unwrap();
+    let examples: Vec<Example> = encoded.iter().cloned().map(Example::Tokens).collect();
+    let batch = make_batch(&examples, &rows, &Collator::text(0, Device::Cpu)).unwrap();
     let mut mode = Mode::eval();
     let pooled = classifier
         .backbone()

@@ -8,8 +8,8 @@ mod common;
 
 use candle_core::Device;
 use goodfit::model::{
-    encode_texts, load_tokenizer, Architecture, Encoder, Inputs, Mode, ModelFolder, Params, Pooling,
-    TrainLayers,
+    encode_texts, load_tokenizer, Architecture, Collator, Encoder, Example, Inputs, Mode,
+    ModelFolder, Params, Pooling, TrainLayers,
 };
 use goodfit::train::batching::make_batch;
 use serde_json::Value;
@@ -60,9 +60,14 @@ fn minilm_matches_sentence_transformers() {
     // and [CLS] states are at 128 tokens. All ten texts go in one padded batch: padding must
     // not change any text's result.
     let all: Vec<usize> = (0..texts.len()).collect();
+    let collator = Collator::text(0, Device::Cpu);
     let run = |max_len: usize| {
-        let encoded = encode_texts(&tokenizer, &texts, max_len).unwrap();
-        let batch = make_batch(&encoded, &all, 0, &Device::Cpu).unwrap();
+        let encoded: Vec<Example> = encode_texts(&tokenizer, &texts, max_len)
+            .unwrap()
+            .into_iter()
+            .map(Example::Tokens)
+            .collect();
+        let batch = make_batch(&encoded, &all, &collator).unwrap();
         let Inputs::Text { ids, mask } = batch.inputs;
         let hidden = encoder.forward(&ids, &mask, &mut Mode::eval()).unwrap();
         (hidden, mask)

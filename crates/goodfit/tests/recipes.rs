@@ -249,8 +249,12 @@ fn eda_copies_join_the_training_rows_and_refuse_cross_validation() {
     }
     // The first copy of each text swaps words: the same tokens, another order (where the
     // text has two different words to swap).
-    let mut original = data.train.encoded[0].clone();
-    let mut swapped = data.train.encoded[rows].clone();
+    let tokens = |row: usize| match &data.train.encoded[row] {
+        goodfit::model::Example::Tokens(ids) => ids.clone(),
+        other => panic!("{other:?}"),
+    };
+    let mut original = tokens(0);
+    let mut swapped = tokens(rows);
     original.sort_unstable();
     swapped.sort_unstable();
     assert_eq!(original, swapped);

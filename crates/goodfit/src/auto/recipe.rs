@@ -64,7 +64,7 @@ impl DataFacts {
             .train
             .encoded
             .iter()
-            .filter(|e| e.len() >= max_len)
+            .filter(|e| e.size() >= max_len)
             .count();
         DataFacts {
             train_rows: data.train.len(),

@@ -14,33 +14,7 @@ use candle_core::Tensor;
 use crate::error::Result;
 
 use super::dropout::Mode;
-
-/// A batch of model inputs, in the form a backbone reads them.
-#[derive(Debug, Clone)]
-pub enum Inputs {
-    /// Tokenised texts: ids `[batch, seq]` (u32), padded, and the mask `[batch, seq]` (f32:
-    /// 1 for tokens, 0 for padding).
-    Text {
-        /// Token ids.
-        ids: Tensor,
-        /// 1 for tokens, 0 for padding.
-        mask: Tensor,
-    },
-}
-
-impl Inputs {
-    /// The examples in the batch.
-    pub fn len(&self) -> Result<usize> {
-        match self {
-            Inputs::Text { ids, .. } => Ok(ids.dim(0)?),
-        }
-    }
-
-    /// Whether the batch is empty.
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
-    }
-}
+use super::inputs::Inputs;
 
 /// Where a weight sits in a classifier, from the input up: what its learning rate, its
 /// unfreezing epoch and its statistics are grouped by.

@@ -4,11 +4,12 @@ use candle_core::Tensor;
 
 use crate::error::{Error, Result};
 
-use super::backbone::{Backbone, Inputs, Part, Place, Places};
+use super::backbone::{Backbone, Part, Place, Places};
 use super::bert::TrainLayers;
 use super::config::{Architecture, EncoderConfig};
 use super::dropout::Mode;
 use super::head::Head;
+use super::inputs::Inputs;
 use super::params::Params;
 use super::pooling::Pooling;
 use super::registry;

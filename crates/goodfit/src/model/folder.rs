@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Position, Result};
 
 use super::config::{Architecture, EncoderConfig};
+use super::inputs::Collator;
 
 /// The files goodfit needs from a hub repository.
 const HUB_FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
@@ -24,6 +25,11 @@ pub struct ModelFolder {
 }
 
 impl ModelFolder {
+    /// What batches this model's examples on `device` (text: padded with its padding id).
+    pub fn collator(&self, device: candle_core::Device) -> Collator {
+        Collator::text(self.config.pad_token_id as u32, device)
+    }
+
     /// Checks that `dir` has a config, safetensors weights and a tokenizer.
     ///
     /// Pickle checkpoints (`pytorch_model.bin`) are refused: unpickling runs arbitrary code.

@@ -5,10 +5,11 @@ use candle_core::Tensor;
 
 use crate::error::{Error, Result};
 
-use super::backbone::{Backbone, Inputs, Part, Place};
+use super::backbone::{Backbone, Part, Place};
 use super::bert::{Encoder, TrainLayers};
 use super::config::{Architecture, EncoderConfig};
 use super::dropout::Mode;
+use super::inputs::Inputs;
 use super::linear::Linear;
 use super::params::Params;
 use super::pooling::Pooling;

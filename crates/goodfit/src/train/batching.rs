@@ -1,12 +1,11 @@
 //! Mini-batches: which examples go together, and padding them into tensors.
 
-use candle_core::{Device, Tensor};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
-use crate::model::{Inputs, Mode};
+use crate::model::{Collator, Example, Inputs, Mode};
 
 use super::config::TrainConfig;
 use super::imbalance::Sampler;
@@ -35,8 +34,7 @@ pub fn training_epoch(
 
 /// A padded mini-batch.
 pub struct Batch {
-    /// The model's inputs: token ids `[batch, longest]` (u32), padded with the pad id, and
-    /// the mask (1.0 for real tokens, 0.0 for padding).
+    /// The model's inputs.
     pub inputs: Inputs,
     /// The dataset rows in the batch, in order.
     pub rows: Vec<usize>,
@@ -46,38 +44,16 @@ pub struct Batch {
     pub slots: usize,
 }
 
-/// Pads the examples `rows` of `encoded` to the longest among them (dynamic padding).
-pub fn make_batch(
-    encoded: &[Vec<u32>],
-    rows: &[usize],
-    pad_id: u32,
-    device: &Device,
-) -> Result<Batch> {
-    let longest = rows
-        .iter()
-        .map(|&r| encoded[r].len())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let mut ids = Vec::with_capacity(rows.len() * longest);
-    let mut mask = Vec::with_capacity(rows.len() * longest);
-    let mut tokens = 0;
-    for &row in rows {
-        let example = &encoded[row];
-        tokens += example.len();
-        ids.extend_from_slice(example);
-        ids.extend(std::iter::repeat_n(pad_id, longest - example.len()));
-        mask.extend(std::iter::repeat_n(1f32, example.len()));
-        mask.extend(std::iter::repeat_n(0f32, longest - example.len()));
-    }
+/// The examples `rows` of `encoded` as one batch, padded by `collator` to the longest among
+/// them (dynamic padding).
+pub fn make_batch(encoded: &[Example], rows: &[usize], collator: &Collator) -> Result<Batch> {
+    let examples: Vec<&Example> = rows.iter().map(|&r| &encoded[r]).collect();
+    let collated = collator.collate(&examples)?;
     Ok(Batch {
-        inputs: Inputs::Text {
-            ids: Tensor::from_vec(ids, (rows.len(), longest), device)?,
-            mask: Tensor::from_vec(mask, (rows.len(), longest), device)?,
-        },
+        inputs: collated.inputs,
         rows: rows.to_vec(),
-        tokens,
-        slots: rows.len() * longest,
+        tokens: collated.units,
+        slots: collated.slots,
     })
 }
 
@@ -129,16 +105,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batches_pad_to_their_longest_example() {
-        let encoded = vec![vec![101, 7, 102], vec![101, 102], vec![101, 5, 6, 7, 102]];
-        let batch = make_batch(&encoded, &[0, 1], 0, &Device::Cpu).unwrap();
-        let Inputs::Text { ids, mask } = &batch.inputs;
-        assert_eq!(ids.to_vec2::<u32>().unwrap(), [[101, 7, 102], [101, 102, 0]]);
+    fn batches_hold_their_rows_in_order() {
+        let encoded = [vec![101, 7, 102], vec![101, 102], vec![101, 5, 6, 7, 102]]
+            .map(Example::Tokens)
+            .to_vec();
+        let collator = Collator::text(0, candle_core::Device::Cpu);
+        let batch = make_batch(&encoded, &[2, 1], &collator).unwrap();
+        let Inputs::Text { ids, .. } = &batch.inputs;
         assert_eq!(
-            mask.to_vec2::<f32>().unwrap(),
-            [[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]]
+            ids.to_vec2::<u32>().unwrap(),
+            [[101, 5, 6, 7, 102], [101, 102, 0, 0, 0]]
         );
-        assert_eq!((batch.tokens, batch.slots), (5, 6));
+        assert_eq!(batch.rows, [2, 1]);
+        assert_eq!((batch.tokens, batch.slots), (7, 10));
     }
 
     #[test]

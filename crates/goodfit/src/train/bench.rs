@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    resolve_model, Classifier, ClassifierSpec, Inputs, Mode, ModelFolder, Params, Pooling, TrainLayers,
+    resolve_model, Classifier, ClassifierSpec, Inputs, Mode, ModelFolder, Params, Pooling,
+    TrainLayers,
 };
 
 use super::config::TrainConfig;

@@ -13,16 +13,16 @@ use crate::data::{
     ReadOptions,
 };
 use crate::error::{Error, Result};
-use crate::model::encode_texts;
+use crate::model::{encode_texts, Example};
 
 use super::config::TrainConfig;
 use super::observer::Observer;
 
-/// Tokenised examples with their classes.
+/// Preprocessed examples with their classes.
 #[derive(Debug, Clone, Default)]
 pub struct Examples {
-    /// Token ids per example.
-    pub encoded: Vec<Vec<u32>>,
+    /// Each example as the model reads it.
+    pub encoded: Vec<Example>,
     /// Class index per example.
     pub targets: Vec<usize>,
 }
@@ -84,7 +84,7 @@ pub fn prepare(
     }
     let targets = dataset.class_indices(&labels)?;
     let all = Examples {
-        encoded: encode_texts(tokenizer, &texts, config.max_len)?,
+        encoded: tokenised(tokenizer, &texts, config.max_len)?,
         targets,
     };
     let (train_rows, val) = match &config.val {
@@ -92,7 +92,7 @@ pub fn prepare(
             let (val_texts, val_data) = read_texts(path, config, observer)?;
             let val = Examples {
                 targets: val_data.class_indices(&labels)?,
-                encoded: encode_texts(tokenizer, &val_texts, config.max_len)?,
+                encoded: tokenised(tokenizer, &val_texts, config.max_len)?,
             };
             ((0..all.len()).collect::<Vec<usize>>(), val)
         }
@@ -133,7 +133,7 @@ pub fn prepare(
             let (test_texts, test_data) = read_texts(path, config, observer)?;
             let examples = Examples {
                 targets: test_data.class_indices(&labels)?,
-                encoded: encode_texts(tokenizer, &test_texts, config.max_len)?,
+                encoded: tokenised(tokenizer, &test_texts, config.max_len)?,
             };
             (Some(examples), Some(test_data))
         }
@@ -170,9 +170,17 @@ fn augment_texts(
     }
     train
         .encoded
-        .extend(encode_texts(tokenizer, &augmented, config.max_len)?);
+        .extend(tokenised(tokenizer, &augmented, config.max_len)?);
     train.targets.extend(targets);
     Ok(augmented.len())
+}
+
+/// `texts` tokenised within a `max_len` window, as examples.
+fn tokenised(tokenizer: &Tokenizer, texts: &[String], max_len: usize) -> Result<Vec<Example>> {
+    Ok(encode_texts(tokenizer, texts, max_len)?
+        .into_iter()
+        .map(Example::Tokens)
+        .collect())
 }
 
 /// The texts of a labelled file, with empty texts skipped (or, under `strict`, refused).

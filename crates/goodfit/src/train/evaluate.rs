@@ -5,7 +5,9 @@ use candle_core::Device;
 use crate::data::LabelMap;
 use crate::error::Result;
 use crate::metrics::{self, Metrics};
-use crate::model::{encode_texts, load_tokenizer, Classifier, Mode, SavedClassifier};
+use crate::model::{
+    encode_texts, load_tokenizer, Classifier, Collator, Example, Mode, SavedClassifier,
+};
 
 use super::batching::eval_batches;
 use super::data::Examples;
@@ -21,15 +23,14 @@ use super::session::Session;
 #[allow(clippy::too_many_arguments)]
 pub fn predict_logits(
     classifier: &Classifier,
-    encoded: &[Vec<u32>],
+    encoded: &[Example],
     rows: &[usize],
     precomputed: Option<&Precomputed>,
     batch_size: usize,
-    pad_id: u32,
-    device: &Device,
+    collator: &Collator,
     after_batch: &mut dyn FnMut(usize),
 ) -> Result<Vec<Vec<f64>>> {
-    let lengths: Vec<usize> = encoded.iter().map(Vec::len).collect();
+    let lengths: Vec<usize> = encoded.iter().map(Example::size).collect();
     let position: std::collections::HashMap<usize, usize> =
         rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
     let mut out = vec![Vec::new(); rows.len()];
@@ -41,8 +42,7 @@ pub fn predict_logits(
             &batch_rows,
             precomputed,
             &mut mode,
-            pad_id,
-            device,
+            collator,
         )?;
         let logits: Vec<Vec<f32>> = classifier.classify(&pooled, &mut mode)?.to_vec2()?;
         for (row, logits) in batch_rows.iter().zip(logits) {
@@ -62,17 +62,18 @@ pub fn predict_texts(
     after_batch: &mut dyn FnMut(usize),
 ) -> Result<Vec<Vec<f64>>> {
     let tokenizer = load_tokenizer(&saved.folder.dir)?;
-    let encoded = encode_texts(&tokenizer, texts, saved.info.max_len)?;
+    let encoded: Vec<Example> = encode_texts(&tokenizer, texts, saved.info.max_len)?
+        .into_iter()
+        .map(Example::Tokens)
+        .collect();
     let rows: Vec<usize> = (0..texts.len()).collect();
-    let pad_id = saved.folder.config.pad_token_id as u32;
     predict_logits(
         &saved.classifier,
         &encoded,
         &rows,
         None,
         batch_size,
-        pad_id,
-        &Device::Cpu,
+        &saved.folder.collator(Device::Cpu),
         after_batch,
     )
 }
@@ -128,8 +129,7 @@ pub fn score(logits: &[Vec<f64>], targets: &[usize], labels: &LabelMap) -> Resul
 /// What evaluating needs besides the classifier and the examples.
 pub(crate) struct Scorer<'a> {
     batch_size: usize,
-    pad_id: u32,
-    device: &'a Device,
+    collator: Collator,
     labels: &'a LabelMap,
     observer: &'a dyn Observer,
 }
@@ -138,8 +138,7 @@ impl<'a> Scorer<'a> {
     pub(crate) fn new(session: &'a Session, observer: &'a dyn Observer) -> Scorer<'a> {
         Scorer {
             batch_size: session.config.eval_batch_size,
-            pad_id: session.pad_id(),
-            device: &session.device,
+            collator: session.collator(),
             labels: &session.data.labels,
             observer,
         }
@@ -174,8 +173,7 @@ impl<'a> Scorer<'a> {
             rows,
             cached,
             self.batch_size,
-            self.pad_id,
-            self.device,
+            &self.collator,
             &mut |n| {
                 if !head_only {
                     self.observer.eval_progress(n)

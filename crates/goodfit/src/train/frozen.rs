@@ -7,10 +7,10 @@
 //! - with the top layers training, the hidden states after the frozen layers, one
 //!   `[tokens, hidden]` tensor per example, padded into batches when used.
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 
 use crate::error::Result;
-use crate::model::{Classifier, Mode};
+use crate::model::{Classifier, Collator, Example, Mode};
 
 use super::batching::{eval_batches, make_batch};
 use super::data::Examples;
@@ -42,18 +42,17 @@ impl Precomputed {
         examples: &Examples,
         features: bool,
         batch_size: usize,
-        pad_id: u32,
-        device: &Device,
+        collator: &Collator,
         observer: &dyn Observer,
     ) -> Result<Precomputed> {
-        let lengths: Vec<usize> = examples.encoded.iter().map(Vec::len).collect();
+        let lengths: Vec<usize> = examples.encoded.iter().map(Example::size).collect();
         let all: Vec<usize> = (0..examples.len()).collect();
         let mut pooled = Vec::new();
         let mut order = Vec::with_capacity(examples.len());
         let mut states: Vec<Option<Tensor>> = vec![None; examples.len()];
         let backbone = classifier.backbone();
         for rows in eval_batches(&all, batch_size, &lengths) {
-            let batch = make_batch(&examples.encoded, &rows, pad_id, device)?;
+            let batch = make_batch(&examples.encoded, &rows, collator)?;
             if features {
                 pooled.push(backbone.frozen_features(&batch.inputs)?);
                 order.extend(rows.iter().copied());
@@ -78,9 +77,10 @@ impl Precomputed {
         for (position, &row) in order.iter().enumerate() {
             inverse[row] = position as u32;
         }
-        Ok(Precomputed::Features(
-            stacked.index_select(&Tensor::new(inverse, device)?, 0)?,
-        ))
+        Ok(Precomputed::Features(stacked.index_select(
+            &Tensor::new(inverse, collator.device())?,
+            0,
+        )?))
     }
 
     /// The precomputed inputs of `rows` only, in that order.
@@ -99,12 +99,11 @@ impl Precomputed {
 /// some, else from the tokens through the whole model.
 pub fn pooled_rows(
     classifier: &Classifier,
-    encoded: &[Vec<u32>],
+    encoded: &[Example],
     rows: &[usize],
     precomputed: Option<&Precomputed>,
     mode: &mut Mode,
-    pad_id: u32,
-    device: &Device,
+    collator: &Collator,
 ) -> Result<Tensor> {
     let backbone = classifier.backbone();
     match precomputed {
@@ -112,12 +111,12 @@ pub fn pooled_rows(
             backbone.features_from_frozen(&pick_rows(features, rows)?)
         }
         Some(Precomputed::States(states)) => {
-            let batch = make_batch(encoded, rows, pad_id, device)?;
+            let batch = make_batch(encoded, rows, collator)?;
             let prefix: Vec<&Tensor> = rows.iter().map(|&r| &states[r]).collect();
             backbone.features_from_prefix(&prefix, &batch.inputs, mode)
         }
         None => {
-            let batch = make_batch(encoded, rows, pad_id, device)?;
+            let batch = make_batch(encoded, rows, collator)?;
             backbone.features(&batch.inputs, mode)
         }
     }
@@ -135,6 +134,7 @@ mod tests {
     use crate::model::tiny::write_tiny_bert;
     use crate::model::{ClassifierSpec, ModelFolder, Params, Pooling, TrainLayers};
     use crate::train::Silent;
+    use candle_core::Device;
 
     #[test]
     fn each_example_keeps_only_its_own_states() {
@@ -152,24 +152,29 @@ mod tests {
         let classifier =
             Classifier::build(&mut params, &folder.config, folder.architecture, &spec).unwrap();
         let examples = Examples {
-            encoded: vec![vec![2, 5, 3], vec![2, 5, 6, 7, 8, 9, 3], vec![2, 3]],
+            encoded: [vec![2, 5, 3], vec![2, 5, 6, 7, 8, 9, 3], vec![2, 3]]
+                .map(Example::Tokens)
+                .to_vec(),
             targets: vec![0, 1, 0],
         };
+        let collator = Collator::text(0, Device::Cpu);
         let Precomputed::States(states) =
-            Precomputed::compute(&classifier, &examples, false, 8, 0, &Device::Cpu, &Silent)
-                .unwrap()
+            Precomputed::compute(&classifier, &examples, false, 8, &collator, &Silent).unwrap()
         else {
             panic!("states expected")
         };
         let hidden = folder.config.hidden_size;
         for (state, example) in states.iter().zip(&examples.encoded) {
-            assert_eq!(state.dims(), [example.len(), hidden]);
+            assert_eq!(state.dims(), [example.size(), hidden]);
             // The storage holds this example's values only, not the padded batch's.
             let (storage, _) = state.storage_and_layout();
             let candle_core::Storage::Cpu(cpu) = &*storage else {
                 panic!("cpu")
             };
-            assert_eq!(cpu.as_slice::<f32>().unwrap().len(), example.len() * hidden);
+            assert_eq!(
+                cpu.as_slice::<f32>().unwrap().len(),
+                example.size() * hidden
+            );
         }
     }
 }

@@ -16,7 +16,7 @@ use candle_core::{Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::TrainLayers;
+use crate::model::{Example, TrainLayers};
 
 use super::batching::training_epoch;
 use super::frozen::pooled_rows;
@@ -140,7 +140,8 @@ pub fn lr_find(
     let train = &data.train;
     let cached = session.cache.as_ref().map(|c| &c.train);
     let loss_spec = LossSpec::of(config, &class_counts(&train.targets, data.labels.len()));
-    let lengths: Vec<usize> = train.encoded.iter().map(Vec::len).collect();
+    let lengths: Vec<usize> = train.encoded.iter().map(Example::size).collect();
+    let collator = session.collator();
     let features = head_only && cached.is_some();
     let grouping = (config.group_by_length && !features).then_some(lengths.as_slice());
 
@@ -168,8 +169,7 @@ pub fn lr_find(
                 rows,
                 cached,
                 &mut mode,
-                session.pad_id(),
-                &session.device,
+                &collator,
             )?;
             let logits = classifier.classify(&pooled, &mut mode)?;
             let loss_tensor: Tensor = classification_loss(&logits, &targets, &loss_spec)?;

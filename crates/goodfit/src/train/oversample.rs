@@ -9,6 +9,7 @@ use candle_core::Tensor;
 
 use crate::data::LabelMap;
 use crate::error::{Error, Result};
+use crate::model::Example;
 use crate::sampling::{resample, Method, ResampleParams, SamplingStrategy};
 
 use super::data::Examples;
@@ -106,7 +107,7 @@ pub fn oversample(
     debug_assert!(out.y.len() >= rows && out.y[..rows] == train.targets[..]);
     let n = out.y.len();
     let mut encoded = train.encoded.clone();
-    encoded.resize(n, Vec::new());
+    encoded.resize(n, Example::Synthetic);
     let tensor =
         Tensor::from_vec(out.x, (n, dim), features.device())?.to_dtype(features.dtype())?;
     Ok((

@@ -6,7 +6,8 @@ use candle_core::Device;
 
 use crate::error::Result;
 use crate::model::{
-    load_tokenizer, resolve_model, Classifier, ClassifierSpec, ModelFolder, Params, TrainLayers,
+    load_tokenizer, resolve_model, Classifier, ClassifierSpec, Collator, Example, ModelFolder,
+    Params, TrainLayers,
 };
 
 use super::config::{Checked, TrainConfig};
@@ -70,7 +71,7 @@ impl Session {
                 .into_iter()
                 .chain([session.data.test.as_ref()])
                 .flatten()
-                .flat_map(|e| e.encoded.iter().map(Vec::len))
+                .flat_map(|e| e.encoded.iter().map(Example::size))
                 .sum();
             let bytes = tokens * session.folder.config.hidden_size * 4;
             if bytes > FROZEN_CACHE_LIMIT {
@@ -95,8 +96,7 @@ impl Session {
                     examples,
                     features,
                     session.config.eval_batch_size,
-                    session.pad_id(),
-                    &session.device,
+                    &session.collator(),
                     observer,
                 )
             };
@@ -136,9 +136,9 @@ impl Session {
         self.folder.positions()
     }
 
-    /// The padding token's id.
-    pub(crate) fn pad_id(&self) -> u32 {
-        self.folder.config.pad_token_id as u32
+    /// What batches the session's examples.
+    pub(crate) fn collator(&self) -> Collator {
+        self.folder.collator(self.device.clone())
     }
 
     /// A fresh classifier: pretrained encoder, new head (seeded).

@@ -170,8 +170,7 @@ impl Scorer<'_> {
             &rows,
             None,
             self.batch_size,
-            classifier.folder.config.pad_token_id as u32,
-            &Device::Cpu,
+            &classifier.folder.collator(Device::Cpu),
             &mut |_| {},
         )?;
         let proba: Vec<Vec<f64>> = logits.iter().map(|z| softmax(z)).collect();

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
 use crate::model::weight_stats::update_ratios;
-use crate::model::{Classifier, Mode, Params};
+use crate::model::{Classifier, Example, Mode, Params};
 use crate::run_folder::records::{self, EpochRecord, FORMAT};
 
 use super::batching::training_epoch;
@@ -178,10 +178,7 @@ pub fn fit(
     let (classifier, params) = session.build()?;
     let vars: BTreeMap<String, Var> = params.vars().clone();
     let places = classifier.places(vars.keys());
-    let mut optimizer = AdamW::new(
-        param_groups(&vars, &places, config),
-        AdamWConfig::default(),
-    )?;
+    let mut optimizer = AdamW::new(param_groups(&vars, &places, config), AdamWConfig::default())?;
     let decayed: Vec<Tensor> = vars
         .iter()
         .filter(|(n, _)| places[*n].decays)
@@ -196,7 +193,7 @@ pub fn fit(
         config.warmup,
         steps_per_epoch * config.epochs,
     );
-    let pad_id = session.pad_id();
+    let collator = session.collator();
     let train_sample = fixed_sample(train.len(), config.train_eval_size, config.seed);
     let mut state = LoopState {
         epochs_done: 0,
@@ -240,7 +237,7 @@ pub fn fit(
     let mut previous = snapshot(&vars)?;
     let scorer = Scorer::new(session, observer);
     let last_epoch = stop_after.map_or(config.epochs, |e| e.clamp(1, config.epochs));
-    let lengths: Vec<usize> = train.encoded.iter().map(Vec::len).collect();
+    let lengths: Vec<usize> = train.encoded.iter().map(Example::size).collect();
 
     while state.epochs_done < last_epoch && !state.stopped_early {
         let epoch = state.epochs_done + 1;
@@ -265,15 +262,8 @@ pub fn fit(
                 .then(|| Mix::draw(config.mixup, rows.len(), config.seed, epoch, index))
                 .transpose()?;
             let forward = |mode: &mut Mode| {
-                let pooled = pooled_rows(
-                    &classifier,
-                    &train.encoded,
-                    rows,
-                    cached,
-                    mode,
-                    pad_id,
-                    device,
-                )?;
+                let pooled =
+                    pooled_rows(&classifier, &train.encoded, rows, cached, mode, &collator)?;
                 let pooled = match &mix {
                     Some(mix) => mix.apply(&pooled)?,
                     None => pooled,

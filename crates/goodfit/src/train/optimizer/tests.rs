@@ -559,4 +559,3 @@ fn bad_input_is_an_error_not_a_panic() {
         1
     );
 }
-

@@ -134,7 +134,8 @@ fn distilbert_matches_transformers_and_saves_as_it_loads() {
         class_counts: vec![1; 3],
         decision: None,
     };
-    save_classifier(&out, &folder, &tokenizer, &params.tensors(), &info, None).unwrap();
+    let preprocessor = goodfit::model::Preprocessor::Text(tokenizer.clone());
+    save_classifier(&out, &folder, &preprocessor, &params.tensors(), &info, None).unwrap();
     let names = |path: &std::path::Path| -> BTreeSet<String> {
         candle_core::safetensors::load(path, &Device::Cpu)
             .unwrap()

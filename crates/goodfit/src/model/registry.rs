@@ -6,7 +6,9 @@ use crate::error::Result;
 use super::backbone::Backbone;
 use super::classifier::ClassifierSpec;
 use super::config::{Architecture, EncoderConfig};
+use super::folder::ModelFolder;
 use super::params::Params;
+use super::preprocess::Preprocessor;
 use super::text_encoder::TextEncoder;
 
 /// Builds a family's backbone from the checkpoint's `params`.
@@ -21,6 +23,8 @@ struct Family {
     architecture: Architecture,
     /// Its backbone.
     build: Build,
+    /// Its preprocessor, from the model folder.
+    preprocessor: fn(&ModelFolder) -> Result<Preprocessor>,
 }
 
 /// Every family, in the order error messages list them.
@@ -29,18 +33,26 @@ const FAMILIES: &[Family] = &[
         model_types: &["bert"],
         architecture: Architecture::Bert,
         build: text_encoder,
+        preprocessor: tokenizer,
     },
     Family {
         model_types: &["roberta", "xlm-roberta", "camembert"],
         architecture: Architecture::Roberta,
         build: text_encoder,
+        preprocessor: tokenizer,
     },
     Family {
         model_types: &["distilbert"],
         architecture: Architecture::DistilBert,
         build: text_encoder,
+        preprocessor: tokenizer,
     },
 ];
+
+/// The BERT family's preprocessor: the folder's tokenizer.
+fn tokenizer(folder: &ModelFolder) -> Result<Preprocessor> {
+    Preprocessor::text(&folder.dir)
+}
 
 /// The BERT family's backbone.
 fn text_encoder(
@@ -77,6 +89,19 @@ pub fn supported() -> String {
         .join(", ")
 }
 
+/// The preprocessor of the model in `folder`.
+pub fn preprocessor(folder: &ModelFolder) -> Result<Preprocessor> {
+    (family(folder.architecture).preprocessor)(folder)
+}
+
+/// The family of `architecture`.
+fn family(architecture: Architecture) -> &'static Family {
+    FAMILIES
+        .iter()
+        .find(|f| f.architecture == architecture)
+        .expect("every architecture has a family")
+}
+
 /// The backbone of `architecture` from `params`, shaped by `spec`.
 pub fn backbone(
     params: &mut Params,
@@ -84,11 +109,7 @@ pub fn backbone(
     architecture: Architecture,
     spec: &ClassifierSpec,
 ) -> Result<Box<dyn Backbone>> {
-    let family = FAMILIES
-        .iter()
-        .find(|f| f.architecture == architecture)
-        .expect("every architecture has a family");
-    (family.build)(params, config, architecture, spec)
+    (family(architecture).build)(params, config, architecture, spec)
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tokenizers::Tokenizer;
 
 use crate::data::{Label, LabelMap};
 use crate::decision::DecisionRule;
@@ -23,6 +22,7 @@ use super::config::Architecture;
 use super::folder::ModelFolder;
 use super::params::Params;
 use super::pooling::Pooling;
+use super::preprocess::Preprocessor;
 
 /// The name of goodfit's own description of a saved classifier.
 pub const INFO_FILE: &str = "goodfit.json";
@@ -70,7 +70,7 @@ impl ClassifierInfo {
 pub fn save_classifier(
     dir: &Path,
     source: &ModelFolder,
-    tokenizer: &Tokenizer,
+    preprocessor: &Preprocessor,
     weights: &BTreeMap<String, Tensor>,
     info: &ClassifierInfo,
     dropout: Option<f64>,
@@ -135,10 +135,7 @@ pub fn save_classifier(
         let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
         safetensors::serialize_to_file(named, Some(metadata), &weights_path)
             .map_err(|e| Error::Invalid(format!("cannot write {}: {e}", weights_path.display())))?;
-        let tokenizer_path = tmp.join("tokenizer.json");
-        tokenizer.save(&tokenizer_path, false).map_err(|e| {
-            Error::Invalid(format!("cannot write {}: {e}", tokenizer_path.display()))
-        })?;
+        preprocessor.save(tmp)?;
         for file in TOKENIZER_FILES {
             let from = source.dir.join(file);
             if from.is_file() {

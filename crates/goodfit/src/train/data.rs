@@ -5,7 +5,6 @@ use std::path::Path;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use tokenizers::Tokenizer;
 
 use crate::data::augment::eda_copies;
 use crate::data::{
@@ -13,7 +12,7 @@ use crate::data::{
     ReadOptions,
 };
 use crate::error::{Error, Result};
-use crate::model::{encode_texts, Example};
+use crate::model::{Example, Preprocessor};
 
 use super::config::TrainConfig;
 use super::observer::Observer;
@@ -66,7 +65,7 @@ pub struct Prepared {
 /// Reads, checks, splits and tokenises the data of `config`.
 pub fn prepare(
     config: &TrainConfig,
-    tokenizer: &Tokenizer,
+    preprocessor: &Preprocessor,
     observer: &dyn Observer,
 ) -> Result<Prepared> {
     let (texts, dataset) = read_texts(&config.train, config, observer)?;
@@ -84,7 +83,7 @@ pub fn prepare(
     }
     let targets = dataset.class_indices(&labels)?;
     let all = Examples {
-        encoded: tokenised(tokenizer, &texts, config.max_len)?,
+        encoded: preprocessor.texts(&texts, config.max_len)?,
         targets,
     };
     let (train_rows, val) = match &config.val {
@@ -92,7 +91,7 @@ pub fn prepare(
             let (val_texts, val_data) = read_texts(path, config, observer)?;
             let val = Examples {
                 targets: val_data.class_indices(&labels)?,
-                encoded: tokenised(tokenizer, &val_texts, config.max_len)?,
+                encoded: preprocessor.texts(&val_texts, config.max_len)?,
             };
             ((0..all.len()).collect::<Vec<usize>>(), val)
         }
@@ -121,7 +120,7 @@ pub fn prepare(
     let original_rows = train.len();
     if config.eda_copies > 0 {
         let originals: Vec<&str> = train_rows.iter().map(|&r| texts[r].as_str()).collect();
-        let added = augment_texts(&mut train, &originals, config, tokenizer)?;
+        let added = augment_texts(&mut train, &originals, config, preprocessor)?;
         observer.message(&format!(
             "EDA: {added} augmented texts (word swaps and deletions, α {}) join the {} training rows",
             config.eda_alpha,
@@ -133,13 +132,13 @@ pub fn prepare(
             let (test_texts, test_data) = read_texts(path, config, observer)?;
             let examples = Examples {
                 targets: test_data.class_indices(&labels)?,
-                encoded: tokenised(tokenizer, &test_texts, config.max_len)?,
+                encoded: preprocessor.texts(&test_texts, config.max_len)?,
             };
             (Some(examples), Some(test_data))
         }
         None => (None, None),
     };
-    let summary = inspect(&dataset, test_data.as_ref(), Some(tokenizer))?;
+    let summary = inspect(&dataset, test_data.as_ref(), preprocessor.tokenizer())?;
     Ok(Prepared {
         labels,
         train,
@@ -156,7 +155,7 @@ fn augment_texts(
     train: &mut Examples,
     texts: &[&str],
     config: &TrainConfig,
-    tokenizer: &Tokenizer,
+    preprocessor: &Preprocessor,
 ) -> Result<usize> {
     let mut augmented = Vec::new();
     let mut targets = Vec::new();
@@ -170,17 +169,9 @@ fn augment_texts(
     }
     train
         .encoded
-        .extend(tokenised(tokenizer, &augmented, config.max_len)?);
+        .extend(preprocessor.texts(&augmented, config.max_len)?);
     train.targets.extend(targets);
     Ok(augmented.len())
-}
-
-/// `texts` tokenised within a `max_len` window, as examples.
-fn tokenised(tokenizer: &Tokenizer, texts: &[String], max_len: usize) -> Result<Vec<Example>> {
-    Ok(encode_texts(tokenizer, texts, max_len)?
-        .into_iter()
-        .map(Example::Tokens)
-        .collect())
 }
 
 /// The texts of a labelled file, with empty texts skipped (or, under `strict`, refused).

@@ -5,9 +5,7 @@ use candle_core::Device;
 use crate::data::LabelMap;
 use crate::error::Result;
 use crate::metrics::{self, Metrics};
-use crate::model::{
-    encode_texts, load_tokenizer, Classifier, Collator, Example, Mode, SavedClassifier,
-};
+use crate::model::{registry, Classifier, Collator, Example, Mode, SavedClassifier};
 
 use super::batching::eval_batches;
 use super::data::Examples;
@@ -61,11 +59,7 @@ pub fn predict_texts(
     batch_size: usize,
     after_batch: &mut dyn FnMut(usize),
 ) -> Result<Vec<Vec<f64>>> {
-    let tokenizer = load_tokenizer(&saved.folder.dir)?;
-    let encoded: Vec<Example> = encode_texts(&tokenizer, texts, saved.info.max_len)?
-        .into_iter()
-        .map(Example::Tokens)
-        .collect();
+    let encoded = registry::preprocessor(&saved.folder)?.texts(texts, saved.info.max_len)?;
     let rows: Vec<usize> = (0..texts.len()).collect();
     predict_logits(
         &saved.classifier,

@@ -184,7 +184,7 @@ pub(crate) fn save_model(
     save_classifier(
         dir,
         &session.folder,
-        &session.tokenizer,
+        &session.preprocessor,
         &params.tensors(),
         &info,
         config.dropout,

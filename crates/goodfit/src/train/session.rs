@@ -5,9 +5,10 @@
 use candle_core::Device;
 
 use crate::error::Result;
+use crate::model::registry;
 use crate::model::{
-    load_tokenizer, resolve_model, Classifier, ClassifierSpec, Collator, Example, ModelFolder,
-    Params, TrainLayers,
+    resolve_model, Classifier, ClassifierSpec, Collator, Example, ModelFolder, Params,
+    Preprocessor, TrainLayers,
 };
 
 use super::config::{Checked, TrainConfig};
@@ -23,8 +24,8 @@ pub struct Session {
     pub config: Checked,
     /// The pretrained model.
     pub folder: ModelFolder,
-    /// Its tokenizer.
-    pub tokenizer: tokenizers::Tokenizer,
+    /// Its preprocessor (the tokenizer).
+    pub preprocessor: Preprocessor,
     /// Tokenised, split data.
     pub data: Prepared,
     /// The frozen part's outputs, computed once (see [`FrozenCache`]).
@@ -40,7 +41,7 @@ impl Session {
             mut config,
             device,
             folder,
-            tokenizer,
+            preprocessor,
             data,
         } = SessionInputs::read(config, observer)?;
         if config.default_remedy && !config.imbalance_remedied() {
@@ -57,7 +58,7 @@ impl Session {
             // The clamped window and the default remedy are settings validate accepts.
             config: config.check()?,
             folder,
-            tokenizer,
+            preprocessor,
             data,
             cache: None,
             device,
@@ -182,7 +183,7 @@ struct SessionInputs {
     config: TrainConfig,
     device: Device,
     folder: ModelFolder,
-    tokenizer: tokenizers::Tokenizer,
+    preprocessor: Preprocessor,
     data: Prepared,
 }
 
@@ -194,7 +195,7 @@ impl SessionInputs {
         let device = config.device.open()?;
         let model_dir = resolve_model(&config.model)?;
         let folder = ModelFolder::open(&model_dir)?;
-        let tokenizer = load_tokenizer(&model_dir)?;
+        let preprocessor = registry::preprocessor(&folder)?;
         let positions = folder.positions();
         let mut config = config.clone();
         if config.max_len > positions {
@@ -204,7 +205,7 @@ impl SessionInputs {
             ));
             config.max_len = positions;
         }
-        let data = prepare(&config, &tokenizer, observer)?;
+        let data = prepare(&config, &preprocessor, observer)?;
         if let Some(objective) = &config.tune_threshold {
             objective.scoring(&data.labels, 0)?;
         }
@@ -212,7 +213,7 @@ impl SessionInputs {
             config,
             device,
             folder,
-            tokenizer,
+            preprocessor,
             data,
         })
     }

@@ -17,7 +17,7 @@ use crate::decision::predict_all;
 use crate::error::{Error, Position, Result};
 use crate::metrics::{self, Metrics};
 use crate::model::soup::{Ingredient, Soup};
-use crate::model::{load_tokenizer, SavedClassifier};
+use crate::model::{registry, ModelFolder, SavedClassifier};
 use crate::run_folder::records::Predictions;
 use crate::run_folder::{check_out_dir, CONFIG_FILE, MODEL_DIR, SOUP_FILE, VAL_PREDICTIONS_FILE};
 
@@ -107,8 +107,8 @@ pub fn soup_runs(
         eda_copies: 0,
         ..configs[0].clone()
     };
-    let tokenizer = load_tokenizer(&first.dir)?;
-    let data = prepare(&config, &tokenizer, observer)?;
+    let preprocessor = registry::preprocessor(&ModelFolder::open(&first.dir)?)?;
+    let data = prepare(&config, &preprocessor, observer)?;
     if data.labels.labels() != first.info.labels.as_slice() {
         return Err(Error::input(
             Position::file(&config.train).with_field(&config.label_col),

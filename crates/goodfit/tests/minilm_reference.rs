@@ -8,7 +8,7 @@ mod common;
 
 use candle_core::Device;
 use goodfit::model::{
-    encode_texts, load_tokenizer, Architecture, Collator, Encoder, Example, Inputs, Mode,
+    encode_texts, load_tokenizer, Architecture, BatchInputs, Collator, Encoder, Example, Mode,
     ModelFolder, Params, Pooling, TrainLayers,
 };
 use goodfit::train::batching::make_batch;
@@ -68,7 +68,7 @@ fn minilm_matches_sentence_transformers() {
             .map(Example::Tokens)
             .collect();
         let batch = make_batch(&encoded, &all, &collator).unwrap();
-        let Inputs::Text { ids, mask } = batch.inputs;
+        let BatchInputs::Text { ids, mask } = batch.inputs;
         let hidden = encoder.forward(&ids, &mask, &mut Mode::eval()).unwrap();
         (hidden, mask)
     };

@@ -111,7 +111,7 @@ fn every_trainable_weight_gets_a_gradient_and_frozen_ones_none() {
         .unwrap();
         let mut mode =
             Mode::train(<rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0));
-        let inputs = goodfit::model::Inputs::Text { ids, mask };
+        let inputs = goodfit::model::BatchInputs::Text { ids, mask };
         let logits = classifier.forward(&inputs, &mut mode).unwrap();
         let grads = cross_entropy(&logits, &[0, 2], 0.0)
             .unwrap()

@@ -1,6 +1,6 @@
 //! The seam between a pretrained model and the rest of goodfit.
 //!
-//! A [`Backbone`] is the pretrained part of a classifier: it turns a batch of [`Inputs`]
+//! A [`Backbone`] is the pretrained part of a classifier: it turns a batch of [`BatchInputs`]
 //! into one feature vector per example, which the head (goodfit's own, [`super::head`])
 //! turns into logits. Training, the frozen-prefix cache, the optimizer's parameter groups
 //! and the weight statistics reach the model only through this trait, so a new model
@@ -14,7 +14,7 @@ use candle_core::Tensor;
 use crate::error::Result;
 
 use super::dropout::Mode;
-use super::inputs::Inputs;
+use super::inputs::BatchInputs;
 
 /// Where a weight sits in a classifier, from the input up: what its learning rate, its
 /// unfreezing epoch and its statistics are grouped by.
@@ -75,7 +75,7 @@ pub trait Backbone: Send + Sync {
     fn feature_size(&self) -> usize;
 
     /// Features `[batch, feature_size]` of `inputs`, training in `mode`.
-    fn features(&self, inputs: &Inputs, mode: &mut Mode) -> Result<Tensor>;
+    fn features(&self, inputs: &BatchInputs, mode: &mut Mode) -> Result<Tensor>;
 
     /// The blocks (as `--train-layers` counts them) at the bottom that never train, with a
     /// frozen stem under them; 0 when the stem trains.
@@ -84,7 +84,7 @@ pub trait Backbone: Send + Sync {
     /// What the backbone computes for each example when nothing in it trains, `[batch, d]`:
     /// [`features_from_frozen`](Backbone::features_from_frozen) turns a cached row of it
     /// into features.
-    fn frozen_features(&self, inputs: &Inputs) -> Result<Tensor>;
+    fn frozen_features(&self, inputs: &BatchInputs) -> Result<Tensor>;
 
     /// Features from [`frozen_features`](Backbone::frozen_features)' rows (for BERT's
     /// pooler, the trainable pooler on the cached `[CLS]` state).
@@ -92,14 +92,14 @@ pub trait Backbone: Send + Sync {
 
     /// The output of the frozen prefix for each example of `inputs`, one tensor each, cut to
     /// the example's own size (a text's own tokens, not the batch's padding).
-    fn frozen_prefix(&self, inputs: &Inputs) -> Result<Vec<Tensor>>;
+    fn frozen_prefix(&self, inputs: &BatchInputs) -> Result<Vec<Tensor>>;
 
     /// Features from [`frozen_prefix`](Backbone::frozen_prefix)'s outputs of the examples of
     /// `inputs` (the same batch, tokenised again for its mask): only what trains runs.
     fn features_from_prefix(
         &self,
         prefix: &[&Tensor],
-        inputs: &Inputs,
+        inputs: &BatchInputs,
         mode: &mut Mode,
     ) -> Result<Tensor>;
 

@@ -9,7 +9,7 @@ use super::bert::TrainLayers;
 use super::config::{Architecture, EncoderConfig};
 use super::dropout::Mode;
 use super::head::Head;
-use super::inputs::Inputs;
+use super::inputs::BatchInputs;
 use super::params::Params;
 use super::pooling::Pooling;
 use super::registry;
@@ -66,7 +66,7 @@ impl Classifier {
     }
 
     /// Logits `[batch, classes]` for `inputs`.
-    pub fn forward(&self, inputs: &Inputs, mode: &mut Mode) -> Result<Tensor> {
+    pub fn forward(&self, inputs: &BatchInputs, mode: &mut Mode) -> Result<Tensor> {
         let features = self.backbone.features(inputs, mode)?;
         self.head.forward(&features, mode)
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Position, Result};
 
 use super::config::{Architecture, EncoderConfig};
-use super::inputs::Collator;
+use super::inputs::{BatchInputs, Collator};
 
 /// The files goodfit needs from a hub repository.
 const HUB_FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
@@ -25,6 +25,28 @@ pub struct ModelFolder {
 }
 
 impl ModelFolder {
+    /// A batch of `batch` random inputs of `length` tokens on `device`, seeded, for timing
+    /// the model (`goodfit bench`): ids above the special tokens' range, like real word
+    /// pieces, and no padding.
+    pub fn random_inputs(
+        &self,
+        batch: usize,
+        length: usize,
+        seed: u64,
+        device: &candle_core::Device,
+    ) -> Result<BatchInputs> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let vocab = self.config.vocab_size as u32;
+        let ids: Vec<u32> = (0..batch * length)
+            .map(|_| rng.random_range(1000.min(vocab - 1)..vocab))
+            .collect();
+        Ok(BatchInputs::Text {
+            ids: candle_core::Tensor::from_vec(ids, (batch, length), device)?,
+            mask: candle_core::Tensor::ones((batch, length), candle_core::DType::F32, device)?,
+        })
+    }
+
     /// What batches this model's examples on `device` (text: padded with its padding id).
     pub fn collator(&self, device: candle_core::Device) -> Collator {
         Collator::text(self.config.pad_token_id as u32, device)

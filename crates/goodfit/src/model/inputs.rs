@@ -1,5 +1,5 @@
 //! What a model reads: one [`Example`] per row, made by the model's preprocessor (a
-//! tokenizer for text), and [`Inputs`], a batch of them as tensors, made by a
+//! tokenizer for text), and [`BatchInputs`], a batch of them as tensors, made by a
 //! [`Collator`]. Training and evaluation move examples around by row and never look inside.
 
 use candle_core::{Device, Tensor};
@@ -28,7 +28,7 @@ impl Example {
 
 /// A batch of model inputs, in the form a backbone reads them.
 #[derive(Debug, Clone)]
-pub enum Inputs {
+pub enum BatchInputs {
     /// Tokenised texts: ids `[batch, seq]` (u32), padded, and the mask `[batch, seq]` (f32:
     /// 1 for tokens, 0 for padding).
     Text {
@@ -39,11 +39,11 @@ pub enum Inputs {
     },
 }
 
-impl Inputs {
+impl BatchInputs {
     /// The examples in the batch.
     pub fn len(&self) -> Result<usize> {
         match self {
-            Inputs::Text { ids, .. } => Ok(ids.dim(0)?),
+            BatchInputs::Text { ids, .. } => Ok(ids.dim(0)?),
         }
     }
 
@@ -53,7 +53,7 @@ impl Inputs {
     }
 }
 
-/// Makes batches of [`Inputs`] from examples: text is padded to the batch's longest
+/// Makes batches of [`BatchInputs`] from examples: text is padded to the batch's longest
 /// example with the model's padding id.
 #[derive(Debug, Clone)]
 pub struct Collator {
@@ -64,7 +64,7 @@ pub struct Collator {
 /// A batch's inputs and how much of it is padding.
 pub struct Collated {
     /// The batch.
-    pub inputs: Inputs,
+    pub inputs: BatchInputs,
     /// Real units (tokens) in the batch.
     pub units: usize,
     /// Units computed, padding included.
@@ -102,7 +102,7 @@ impl Collator {
         }
         let shape = (examples.len(), longest);
         Ok(Collated {
-            inputs: Inputs::Text {
+            inputs: BatchInputs::Text {
                 ids: Tensor::from_vec(ids, shape, &self.device)?,
                 mask: Tensor::from_vec(mask, shape, &self.device)?,
             },
@@ -122,7 +122,7 @@ mod tests {
         let a = Example::Tokens(vec![101, 7, 102]);
         let b = Example::Tokens(vec![101, 102]);
         let batch = collator.collate(&[&a, &b]).unwrap();
-        let Inputs::Text { ids, mask } = &batch.inputs;
+        let BatchInputs::Text { ids, mask } = &batch.inputs;
         assert_eq!(
             ids.to_vec2::<u32>().unwrap(),
             [[101, 7, 102], [101, 102, 0]]

@@ -31,7 +31,7 @@ pub use config::{Architecture, EncoderConfig};
 pub use device::DeviceSpec;
 pub use dropout::Mode;
 pub use folder::{resolve_model, ModelFolder};
-pub use inputs::{Collated, Collator, Example, Inputs};
+pub use inputs::{BatchInputs, Collated, Collator, Example};
 pub use kernels::{attention_softmax, gelu, layer_norm};
 pub use params::{Init, Params};
 pub use pooling::Pooling;

@@ -9,7 +9,7 @@ use super::config::{Architecture, EncoderConfig};
 use super::folder::ModelFolder;
 use super::params::Params;
 use super::preprocess::Preprocessor;
-use super::text_encoder::TextEncoder;
+use super::text_encoder::{self, TextEncoder};
 
 /// Builds a family's backbone from the checkpoint's `params`.
 type Build =
@@ -25,6 +25,8 @@ struct Family {
     build: Build,
     /// Its preprocessor, from the model folder.
     preprocessor: fn(&ModelFolder) -> Result<Preprocessor>,
+    /// The name prefix of block `i`'s weights (what `--reinit-layers` forgets).
+    block_prefix: fn(usize) -> String,
 }
 
 /// Every family, in the order error messages list them.
@@ -32,20 +34,23 @@ const FAMILIES: &[Family] = &[
     Family {
         model_types: &["bert"],
         architecture: Architecture::Bert,
-        build: text_encoder,
+        build: text_backbone,
         preprocessor: tokenizer,
+        block_prefix: text_encoder::block_prefix,
     },
     Family {
         model_types: &["roberta", "xlm-roberta", "camembert"],
         architecture: Architecture::Roberta,
-        build: text_encoder,
+        build: text_backbone,
         preprocessor: tokenizer,
+        block_prefix: text_encoder::block_prefix,
     },
     Family {
         model_types: &["distilbert"],
         architecture: Architecture::DistilBert,
-        build: text_encoder,
+        build: text_backbone,
         preprocessor: tokenizer,
+        block_prefix: text_encoder::block_prefix,
     },
 ];
 
@@ -55,7 +60,7 @@ fn tokenizer(folder: &ModelFolder) -> Result<Preprocessor> {
 }
 
 /// The BERT family's backbone.
-fn text_encoder(
+fn text_backbone(
     params: &mut Params,
     config: &EncoderConfig,
     architecture: Architecture,
@@ -92,6 +97,12 @@ pub fn supported() -> String {
 /// The preprocessor of the model in `folder`.
 pub fn preprocessor(folder: &ModelFolder) -> Result<Preprocessor> {
     (family(folder.architecture).preprocessor)(folder)
+}
+
+/// The name prefix of the weights of block `index` (counted from the input) of a model of
+/// `architecture`.
+pub fn block_prefix(architecture: Architecture, index: usize) -> String {
+    (family(architecture).block_prefix)(index)
 }
 
 /// The family of `architecture`.

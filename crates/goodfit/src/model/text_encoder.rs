@@ -9,7 +9,7 @@ use super::backbone::{Backbone, Part, Place};
 use super::bert::{Encoder, TrainLayers};
 use super::config::{Architecture, EncoderConfig};
 use super::dropout::Mode;
-use super::inputs::Inputs;
+use super::inputs::BatchInputs;
 use super::linear::Linear;
 use super::params::Params;
 use super::pooling::Pooling;
@@ -67,10 +67,15 @@ impl TextEncoder {
 }
 
 /// The token ids and mask of text inputs.
-fn text(inputs: &Inputs) -> (&Tensor, &Tensor) {
+fn text(inputs: &BatchInputs) -> (&Tensor, &Tensor) {
     match inputs {
-        Inputs::Text { ids, mask } => (ids, mask),
+        BatchInputs::Text { ids, mask } => (ids, mask),
     }
+}
+
+/// The name prefix of encoder layer `index`'s weights.
+pub fn block_prefix(index: usize) -> String {
+    format!("encoder.layer.{index}.")
 }
 
 /// Where a BERT-family weight (by its canonical, BERT-layout name) sits.
@@ -116,7 +121,7 @@ impl Backbone for TextEncoder {
         self.encoder.config().hidden_size
     }
 
-    fn features(&self, inputs: &Inputs, mode: &mut Mode) -> Result<Tensor> {
+    fn features(&self, inputs: &BatchInputs, mode: &mut Mode) -> Result<Tensor> {
         let (ids, mask) = text(inputs);
         let hidden = self.encoder.forward(ids, mask, mode)?;
         self.pooling.apply(&hidden, mask, self.pooler.as_ref())
@@ -128,7 +133,7 @@ impl Backbone for TextEncoder {
 
     /// The pooled vector, or for `pooler` pooling the `[CLS]` state (the pooler trains
     /// with the head).
-    fn frozen_features(&self, inputs: &Inputs) -> Result<Tensor> {
+    fn frozen_features(&self, inputs: &BatchInputs) -> Result<Tensor> {
         let (ids, mask) = text(inputs);
         let hidden = self.encoder.forward(ids, mask, &mut Mode::eval())?;
         match self.pooling {
@@ -146,7 +151,7 @@ impl Backbone for TextEncoder {
 
     /// Per text, the hidden states `[tokens, hidden]` of its own tokens after the frozen
     /// bottom layers.
-    fn frozen_prefix(&self, inputs: &Inputs) -> Result<Vec<Tensor>> {
+    fn frozen_prefix(&self, inputs: &BatchInputs) -> Result<Vec<Tensor>> {
         let (ids, mask) = text(inputs);
         let hidden = self.encoder.forward_frozen(ids, mask)?;
         let lengths: Vec<f32> = mask.sum(1)?.to_vec1()?;
@@ -167,7 +172,7 @@ impl Backbone for TextEncoder {
     fn features_from_prefix(
         &self,
         prefix: &[&Tensor],
-        inputs: &Inputs,
+        inputs: &BatchInputs,
         mode: &mut Mode,
     ) -> Result<Tensor> {
         let (_, mask) = text(inputs);

@@ -5,7 +5,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
-use crate::model::{Collator, Example, Inputs, Mode};
+use crate::model::{BatchInputs, Collator, Example, Mode};
 
 use super::config::TrainConfig;
 use super::imbalance::Sampler;
@@ -35,7 +35,7 @@ pub fn training_epoch(
 /// A padded mini-batch.
 pub struct Batch {
     /// The model's inputs.
-    pub inputs: Inputs,
+    pub inputs: BatchInputs,
     /// The dataset rows in the batch, in order.
     pub rows: Vec<usize>,
     /// Real tokens in the batch.
@@ -111,7 +111,7 @@ mod tests {
             .to_vec();
         let collator = Collator::text(0, candle_core::Device::Cpu);
         let batch = make_batch(&encoded, &[2, 1], &collator).unwrap();
-        let Inputs::Text { ids, .. } = &batch.inputs;
+        let BatchInputs::Text { ids, .. } = &batch.inputs;
         assert_eq!(
             ids.to_vec2::<u32>().unwrap(),
             [[101, 5, 6, 7, 102], [101, 102, 0, 0, 0]]

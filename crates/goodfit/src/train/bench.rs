@@ -4,15 +4,14 @@
 
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
-use rand::{Rng, SeedableRng};
+use candle_core::Device;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    resolve_model, Classifier, ClassifierSpec, Inputs, Mode, ModelFolder, Params, Pooling,
-    TrainLayers,
+    resolve_model, Classifier, ClassifierSpec, Mode, ModelFolder, Params, Pooling, TrainLayers,
 };
 
 use super::config::TrainConfig;
@@ -92,16 +91,7 @@ pub fn bench(config: &BenchConfig) -> Result<BenchReport> {
     };
     let classifier = Classifier::build(&mut params, &folder.config, folder.architecture, &spec)?;
     let (b, s) = (config.batch_size.max(1), config.seq_len.max(2));
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let vocab = folder.config.vocab_size as u32;
-    // Ids above the special tokens' range, like real word pieces.
-    let ids: Vec<u32> = (0..b * s)
-        .map(|_| rng.random_range(1000.min(vocab - 1)..vocab))
-        .collect();
-    let inputs = Inputs::Text {
-        ids: Tensor::from_vec(ids, (b, s), &device)?,
-        mask: Tensor::ones((b, s), candle_core::DType::F32, &device)?,
-    };
+    let inputs = folder.random_inputs(b, s, config.seed, &device)?;
     let targets: Vec<usize> = (0..b).map(|i| i % 2).collect();
 
     let mut inference_seconds = Vec::new();

@@ -157,7 +157,7 @@ impl Session {
             &mut params,
             &self.config,
             &self.data.labels,
-            self.folder.config.num_hidden_layers,
+            &self.folder,
             &self.device,
         )?;
         let spec = ClassifierSpec {

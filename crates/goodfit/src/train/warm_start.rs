@@ -16,21 +16,22 @@ use candle_core::Device;
 
 use crate::data::LabelMap;
 use crate::error::{Error, Position, Result};
-use crate::model::{ClassifierInfo, ModelFolder, Params, Pooling, INFO_FILE};
+use crate::model::{registry, ClassifierInfo, ModelFolder, Params, Pooling, INFO_FILE};
 
 use super::decide::read_json;
 
 use super::config::TrainConfig;
 
 /// Applies `config.init_head` and `config.reinit_layers` to `params`, the store of a
-/// classifier about to be built for `labels` on a model with `layers` encoder layers.
+/// classifier about to be built for `labels` on the model in `folder`.
 pub fn apply(
     params: &mut Params,
     config: &TrainConfig,
     labels: &LabelMap,
-    layers: usize,
+    folder: &ModelFolder,
     device: &Device,
 ) -> Result<()> {
+    let layers = folder.config.num_hidden_layers;
     if let Some(dir) = &config.init_head {
         for (name, tensor) in head_weights(dir, config, labels, device)? {
             params.set_pretrained(name, tensor);
@@ -43,7 +44,7 @@ pub fn apply(
         )));
     }
     for index in layers - config.reinit_layers..layers {
-        params.forget_pretrained(&format!("encoder.layer.{index}."));
+        params.forget_pretrained(&registry::block_prefix(folder.architecture, index));
     }
     Ok(())
 }
@@ -118,14 +119,14 @@ mod tests {
             ..TrainConfig::default()
         };
         let labels = LabelMap::from_ordered(vec![Label::parse("a"), Label::parse("b")]);
-        apply(&mut params, &config, &labels, 2, &Device::Cpu).unwrap();
+        apply(&mut params, &config, &labels, &folder, &Device::Cpu).unwrap();
         assert!(params.has_pretrained("encoder.layer.0.output.dense.weight"));
         assert!(!params.has_pretrained("encoder.layer.1.output.dense.weight"));
         let too_many = TrainConfig {
             reinit_layers: 3,
             ..TrainConfig::default()
         };
-        let error = apply(&mut params, &too_many, &labels, 2, &Device::Cpu).unwrap_err();
+        let error = apply(&mut params, &too_many, &labels, &folder, &Device::Cpu).unwrap_err();
         assert!(error.to_string().contains("more than the model's 2 layers"));
     }
 }

@@ -13,9 +13,8 @@ use std::collections::BTreeSet;
 use candle_core::Device;
 use goodfit::data::Label;
 use goodfit::model::{
-    encode_texts, load_tokenizer, save_classifier, Architecture, Classifier, ClassifierInfo,
-    ClassifierSpec, Collator, Example, Mode, ModelFolder, Params, Pooling, SavedClassifier,
-    TrainLayers,
+    encode_texts, load_tokenizer, save_classifier, Classifier, ClassifierInfo, ClassifierSpec,
+    Collator, Example, Mode, ModelFolder, Params, Pooling, SavedClassifier, TrainLayers,
 };
 use goodfit::train::batching::make_batch;
 use goodfit::train::evaluate::predict_texts;
@@ -61,7 +60,7 @@ fn distilbert_matches_transformers_and_saves_as_it_loads() {
     )
     .unwrap();
     let folder = ModelFolder::open(&dir).unwrap();
-    assert_eq!(folder.architecture, Architecture::DistilBert);
+    assert_eq!(folder.architecture.name(), "distilbert");
     assert_eq!(folder.config.hidden_size, 32);
     assert_eq!(folder.config.num_hidden_layers, 2);
     let tokenizer = load_tokenizer(&dir).unwrap();

@@ -8,8 +8,8 @@ mod common;
 
 use candle_core::Device;
 use goodfit::model::{
-    encode_texts, load_tokenizer, Architecture, BatchInputs, Collator, Encoder, Example, Mode,
-    ModelFolder, Params, Pooling, TrainLayers,
+    encode_texts, load_tokenizer, BatchInputs, Collator, Encoder, Example, Mode, ModelFolder,
+    Params, Pooling, TrainLayers,
 };
 use goodfit::train::batching::make_batch;
 use serde_json::Value;
@@ -24,7 +24,7 @@ fn minilm_matches_sentence_transformers() {
     )
     .unwrap();
     let folder = ModelFolder::open(&dir).unwrap();
-    assert_eq!(folder.architecture, Architecture::Bert);
+    assert_eq!(folder.architecture.name(), "bert");
     let tokenizer = load_tokenizer(&dir).unwrap();
     let mut params = Params::load(&folder.weights, "bert", &Device::Cpu, 0).unwrap();
     let encoder = Encoder::load(

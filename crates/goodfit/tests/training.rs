@@ -96,7 +96,7 @@ fn every_trainable_weight_gets_a_gradient_and_frozen_ones_none() {
         let classifier = Classifier::build(
             &mut params,
             &config,
-            goodfit::model::Architecture::Bert,
+            goodfit::model::registry::architecture("bert").unwrap(),
             &spec,
         )
         .unwrap();

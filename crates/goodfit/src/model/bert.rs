@@ -10,8 +10,9 @@ use candle_core::{DType, Module, Tensor};
 use crate::error::Result;
 
 use super::attention_softmax::attention_softmax;
-use super::config::{Activation, Architecture, EncoderConfig};
+use super::config::{Activation, EncoderConfig};
 use super::dropout::Mode;
+use super::family::Architecture;
 use super::gelu::bias_gelu;
 use super::layer_norm::LayerNorm;
 use super::linear::Linear;

@@ -6,8 +6,9 @@ use crate::error::{Error, Result};
 
 use super::backbone::{Backbone, Part, Place, Places};
 use super::bert::TrainLayers;
-use super::config::{Architecture, EncoderConfig};
+use super::config::EncoderConfig;
 use super::dropout::Mode;
+use super::family::Architecture;
 use super::head::Head;
 use super::inputs::BatchInputs;
 use super::params::Params;

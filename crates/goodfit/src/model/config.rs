@@ -2,64 +2,11 @@
 
 use std::path::Path;
 
+use super::family::Architecture;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Position, Result};
-
-/// The encoder families goodfit can fine-tune.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Architecture {
-    /// BERT and its distillations with the same layout (MiniLM, TinyBERT, …).
-    Bert,
-    /// RoBERTa and XLM-RoBERTa: BERT's layout, positions counted from `pad_token_id + 1`.
-    Roberta,
-    /// DistilBERT: BERT's layer under other names, no segment embeddings
-    /// ([`super::distilbert`]).
-    DistilBert,
-}
-
-impl Architecture {
-    /// The prefix of encoder weights in a `…ForSequenceClassification` checkpoint.
-    pub fn weight_prefix(self) -> &'static str {
-        match self {
-            Architecture::Bert => "bert",
-            Architecture::Roberta => "roberta",
-            Architecture::DistilBert => "distilbert",
-        }
-    }
-
-    /// Whether the model adds segment (token type) embeddings.
-    pub fn has_segments(self) -> bool {
-        self != Architecture::DistilBert
-    }
-
-    /// The activation of the head's hidden layer in the model's own classification head:
-    /// tanh in RoBERTa's, ReLU in DistilBERT's `pre_classifier`.
-    pub fn head_activation(self) -> HeadActivation {
-        match self {
-            Architecture::DistilBert => HeadActivation::Relu,
-            _ => HeadActivation::Tanh,
-        }
-    }
-
-    /// The name transformers gives the model with a classification head.
-    pub fn classifier_name(self) -> &'static str {
-        match self {
-            Architecture::Bert => "BertForSequenceClassification",
-            Architecture::Roberta => "RobertaForSequenceClassification",
-            Architecture::DistilBert => "DistilBertForSequenceClassification",
-        }
-    }
-
-    /// The first position id: RoBERTa skips the ids up to and including the padding id.
-    pub fn position_offset(self, pad_token_id: usize) -> usize {
-        match self {
-            Architecture::Bert | Architecture::DistilBert => 0,
-            Architecture::Roberta => pad_token_id + 1,
-        }
-    }
-}
 
 /// The activation of a classification head's hidden layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,28 @@ use std::collections::HashMap;
 
 use candle_core::Tensor;
 
+use super::config::HeadActivation;
+use super::family::{Family, Renames};
+use super::text_encoder;
+
+/// DistilBERT: BERT's layer under other names, no segment embeddings, a ReLU head.
+pub const DISTILBERT: Family = Family {
+    name: "distilbert",
+    model_types: &["distilbert"],
+    weight_prefix: "distilbert",
+    classifier_name: "DistilBertForSequenceClassification",
+    has_segments: false,
+    head_activation: HeadActivation::Relu,
+    positions_after_padding: false,
+    renames: Some(Renames {
+        to_canonical: to_bert_names,
+        from_canonical: from_bert_name,
+    }),
+    build: text_encoder::build,
+    preprocessor: text_encoder::tokenizer,
+    block_prefix: text_encoder::block_prefix,
+};
+
 /// Per-layer weight names, DistilBERT's then BERT's (after `transformer.layer.N.` and
 /// `encoder.layer.N.`).
 const LAYER_NAMES: [(&str, &str); 8] = [

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Position, Result};
 
-use super::config::{Architecture, EncoderConfig};
+use super::config::EncoderConfig;
+use super::family::Architecture;
 use super::inputs::{BatchInputs, Collator};
 
 /// The files goodfit needs from a hub repository.

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Position, Result};
 
-use super::config::Architecture;
+use super::family::Architecture;
 
 /// How a weight that is not in the checkpoint starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,9 +77,9 @@ impl Params {
 
     /// The checkpoint's weights under BERT's names when `architecture` names them otherwise.
     fn renamed_for(mut self, architecture: Architecture) -> Params {
-        if architecture == Architecture::DistilBert {
+        if let Some(renames) = architecture.renames() {
             let pretrained = std::mem::take(&mut self.pretrained);
-            self.pretrained = super::distilbert::to_bert_names(pretrained);
+            self.pretrained = (renames.to_canonical)(pretrained);
         }
         self
     }

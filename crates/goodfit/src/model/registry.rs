@@ -1,80 +1,25 @@
-//! Which backbone reads which model folder: one line per model family, found by the
-//! `model_type` of the folder's `config.json`.
+//! Which family reads which model folder, found by the `model_type` of the folder's
+//! `config.json`: one line per family (its record lives in its own file, see
+//! [`super::family`]).
 
 use crate::error::Result;
 
 use super::backbone::Backbone;
 use super::classifier::ClassifierSpec;
-use super::config::{Architecture, EncoderConfig};
+use super::config::EncoderConfig;
+use super::distilbert;
+use super::family::{Architecture, Family};
 use super::folder::ModelFolder;
 use super::params::Params;
 use super::preprocess::Preprocessor;
-use super::text_encoder::{self, TextEncoder};
-
-/// Builds a family's backbone from the checkpoint's `params`.
-type Build =
-    fn(&mut Params, &EncoderConfig, Architecture, &ClassifierSpec) -> Result<Box<dyn Backbone>>;
-
-/// A model family goodfit fine-tunes.
-struct Family {
-    /// The `model_type` values of its `config.json`.
-    model_types: &'static [&'static str],
-    /// Its architecture (weight names, embeddings, head activation).
-    architecture: Architecture,
-    /// Its backbone.
-    build: Build,
-    /// Its preprocessor, from the model folder.
-    preprocessor: fn(&ModelFolder) -> Result<Preprocessor>,
-    /// The name prefix of block `i`'s weights (what `--reinit-layers` forgets).
-    block_prefix: fn(usize) -> String,
-}
+use super::text_encoder;
 
 /// Every family, in the order error messages list them.
-const FAMILIES: &[Family] = &[
-    Family {
-        model_types: &["bert"],
-        architecture: Architecture::Bert,
-        build: text_backbone,
-        preprocessor: tokenizer,
-        block_prefix: text_encoder::block_prefix,
-    },
-    Family {
-        model_types: &["roberta", "xlm-roberta", "camembert"],
-        architecture: Architecture::Roberta,
-        build: text_backbone,
-        preprocessor: tokenizer,
-        block_prefix: text_encoder::block_prefix,
-    },
-    Family {
-        model_types: &["distilbert"],
-        architecture: Architecture::DistilBert,
-        build: text_backbone,
-        preprocessor: tokenizer,
-        block_prefix: text_encoder::block_prefix,
-    },
+const FAMILIES: &[&Family] = &[
+    &text_encoder::BERT,
+    &text_encoder::ROBERTA,
+    &distilbert::DISTILBERT,
 ];
-
-/// The BERT family's preprocessor: the folder's tokenizer.
-fn tokenizer(folder: &ModelFolder) -> Result<Preprocessor> {
-    Preprocessor::text(&folder.dir)
-}
-
-/// The BERT family's backbone.
-fn text_backbone(
-    params: &mut Params,
-    config: &EncoderConfig,
-    architecture: Architecture,
-    spec: &ClassifierSpec,
-) -> Result<Box<dyn Backbone>> {
-    Ok(Box::new(TextEncoder::build(
-        params,
-        config,
-        architecture,
-        spec.pooling,
-        spec.train_layers,
-        spec.dropout,
-    )?))
-}
 
 /// The architecture of a `config.json` whose `model_type` is `model_type`, if goodfit has
 /// its family.
@@ -82,7 +27,7 @@ pub fn architecture(model_type: &str) -> Option<Architecture> {
     FAMILIES
         .iter()
         .find(|f| f.model_types.contains(&model_type))
-        .map(|f| f.architecture)
+        .map(|f| Architecture::of(f))
 }
 
 /// The `model_type` values goodfit accepts, for error messages.
@@ -96,21 +41,13 @@ pub fn supported() -> String {
 
 /// The preprocessor of the model in `folder`.
 pub fn preprocessor(folder: &ModelFolder) -> Result<Preprocessor> {
-    (family(folder.architecture).preprocessor)(folder)
+    (folder.architecture.family().preprocessor)(folder)
 }
 
 /// The name prefix of the weights of block `index` (counted from the input) of a model of
 /// `architecture`.
 pub fn block_prefix(architecture: Architecture, index: usize) -> String {
-    (family(architecture).block_prefix)(index)
-}
-
-/// The family of `architecture`.
-fn family(architecture: Architecture) -> &'static Family {
-    FAMILIES
-        .iter()
-        .find(|f| f.architecture == architecture)
-        .expect("every architecture has a family")
+    (architecture.family().block_prefix)(index)
 }
 
 /// The backbone of `architecture` from `params`, shaped by `spec`.
@@ -120,7 +57,7 @@ pub fn backbone(
     architecture: Architecture,
     spec: &ClassifierSpec,
 ) -> Result<Box<dyn Backbone>> {
-    (family(architecture).build)(params, config, architecture, spec)
+    (architecture.family().build)(params, config, architecture, spec)
 }
 
 #[cfg(test)]
@@ -128,18 +65,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_architecture_has_one_family_and_model_types_are_unique() {
-        for architecture in [
-            Architecture::Bert,
-            Architecture::Roberta,
-            Architecture::DistilBert,
-        ] {
-            let families = FAMILIES
-                .iter()
-                .filter(|f| f.architecture == architecture)
-                .count();
-            assert_eq!(families, 1, "{architecture:?}");
-        }
+    fn families_have_unique_names_and_model_types() {
+        let mut names: Vec<&str> = FAMILIES.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FAMILIES.len());
         let mut types: Vec<&str> = FAMILIES
             .iter()
             .flat_map(|f| f.model_types.iter().copied())
@@ -148,7 +78,11 @@ mod tests {
         types.sort_unstable();
         types.dedup();
         assert_eq!(types.len(), all);
-        assert_eq!(architecture("xlm-roberta"), Some(Architecture::Roberta));
+        let roberta = architecture("xlm-roberta").unwrap();
+        assert_eq!(roberta.name(), "roberta");
+        assert_eq!(roberta.position_offset(1), 2);
+        assert_eq!(architecture("bert").unwrap().position_offset(0), 0);
+        assert!(architecture("distilbert").unwrap().renames().is_some());
         assert_eq!(architecture("gpt2"), None);
         assert!(supported().contains("distilbert"));
     }

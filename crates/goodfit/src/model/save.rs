@@ -18,7 +18,6 @@ use crate::io::replace_dir_with;
 
 use super::bert::TrainLayers;
 use super::classifier::{Classifier, ClassifierSpec};
-use super::config::Architecture;
 use super::folder::ModelFolder;
 use super::params::Params;
 use super::pooling::Pooling;
@@ -105,10 +104,10 @@ pub fn save_classifier(
     let named: Vec<(String, &Tensor)> = weights
         .iter()
         .map(|(name, tensor)| {
-            let native = match source.architecture {
-                Architecture::DistilBert => super::distilbert::from_bert_name(name),
-                _ => name.clone(),
-            };
+            let native = source
+                .architecture
+                .renames()
+                .map_or_else(|| name.clone(), |r| (r.from_canonical)(name));
             // The head's weights sit outside the encoder's prefix, as in transformers.
             let full = if native.starts_with("classifier") || native.starts_with("pre_classifier") {
                 native

@@ -1,5 +1,6 @@
 //! The BERT family (BERT, MiniLM, RoBERTa, DistilBERT) as a [`Backbone`]: the encoder, its
-//! pooling and, for `pooler` pooling, BERT's pooler.
+//! pooling and, for `pooler` pooling, BERT's pooler; and the records of the BERT and RoBERTa
+//! families (DistilBERT's is in [`super::distilbert`]).
 
 use candle_core::Tensor;
 
@@ -7,12 +8,69 @@ use crate::error::{Error, Result};
 
 use super::backbone::{Backbone, Part, Place};
 use super::bert::{Encoder, TrainLayers};
-use super::config::{Architecture, EncoderConfig};
+use super::classifier::ClassifierSpec;
+use super::config::{EncoderConfig, HeadActivation};
 use super::dropout::Mode;
+use super::family::{Architecture, Family};
+use super::folder::ModelFolder;
 use super::inputs::BatchInputs;
 use super::linear::Linear;
 use super::params::Params;
 use super::pooling::Pooling;
+use super::preprocess::Preprocessor;
+
+/// BERT and its distillations with the same layout (MiniLM, TinyBERT, …).
+pub const BERT: Family = Family {
+    name: "bert",
+    model_types: &["bert"],
+    weight_prefix: "bert",
+    classifier_name: "BertForSequenceClassification",
+    has_segments: true,
+    head_activation: HeadActivation::Tanh,
+    positions_after_padding: false,
+    renames: None,
+    build,
+    preprocessor: tokenizer,
+    block_prefix,
+};
+
+/// RoBERTa, XLM-RoBERTa and CamemBERT: BERT's layout, positions counted from
+/// `pad_token_id + 1`.
+pub const ROBERTA: Family = Family {
+    name: "roberta",
+    model_types: &["roberta", "xlm-roberta", "camembert"],
+    weight_prefix: "roberta",
+    classifier_name: "RobertaForSequenceClassification",
+    has_segments: true,
+    head_activation: HeadActivation::Tanh,
+    positions_after_padding: true,
+    renames: None,
+    build,
+    preprocessor: tokenizer,
+    block_prefix,
+};
+
+/// The BERT family's backbone, as a [`Family`] builds it.
+pub fn build(
+    params: &mut Params,
+    config: &EncoderConfig,
+    architecture: Architecture,
+    spec: &ClassifierSpec,
+) -> Result<Box<dyn Backbone>> {
+    Ok(Box::new(TextEncoder::build(
+        params,
+        config,
+        architecture,
+        spec.pooling,
+        spec.train_layers,
+        spec.dropout,
+    )?))
+}
+
+/// The BERT family's preprocessor: the folder's tokenizer.
+pub fn tokenizer(folder: &ModelFolder) -> Result<Preprocessor> {
+    Preprocessor::text(&folder.dir)
+}
 
 /// A BERT-family encoder with the pooling that makes one vector per text.
 pub struct TextEncoder {

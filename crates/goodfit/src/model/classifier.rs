@@ -88,15 +88,7 @@ impl Classifier {
         names
             .into_iter()
             .map(|name| {
-                let place = if name.starts_with(HEAD_PREFIX) {
-                    Place {
-                        layer: HEAD_PREFIX.to_string(),
-                        part: Part::Head,
-                        decays: hf_weight_decay_applies(name),
-                    }
-                } else {
-                    self.backbone.place(name)
-                };
+                let place = head_place(name).unwrap_or_else(|| self.backbone.place(name));
                 (name.clone(), place)
             })
             .collect()
@@ -110,3 +102,13 @@ impl Classifier {
 
 /// The prefix of the head's weights (`classifier.weight`, `classifier.dense.…`).
 pub const HEAD_PREFIX: &str = "classifier";
+
+/// The place of `name` when it is one of the head's weights: new weights, decayed by
+/// Hugging Face's rule like the rest.
+pub fn head_place(name: &str) -> Option<Place> {
+    name.starts_with(HEAD_PREFIX).then(|| Place {
+        layer: HEAD_PREFIX.to_string(),
+        part: Part::Head,
+        decays: hf_weight_decay_applies(name),
+    })
+}

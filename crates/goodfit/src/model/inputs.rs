@@ -39,20 +39,6 @@ pub enum BatchInputs {
     },
 }
 
-impl BatchInputs {
-    /// The examples in the batch.
-    pub fn len(&self) -> Result<usize> {
-        match self {
-            BatchInputs::Text { ids, .. } => Ok(ids.dim(0)?),
-        }
-    }
-
-    /// Whether the batch is empty.
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
-    }
-}
-
 /// Makes batches of [`BatchInputs`] from examples: text is padded to the batch's longest
 /// example with the model's padding id.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 
 use super::backbone::{Backbone, Part, Place};
 use super::bert::{Encoder, TrainLayers};
-use super::classifier::ClassifierSpec;
+use super::classifier::{head_place, ClassifierSpec};
 use super::config::{EncoderConfig, HeadActivation};
 use super::dropout::Mode;
 use super::family::{Architecture, Family};
@@ -112,16 +112,6 @@ impl TextEncoder {
             pooling,
         })
     }
-
-    /// The encoder.
-    pub fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    /// The pooling.
-    pub fn pooling(&self) -> Pooling {
-        self.pooling
-    }
 }
 
 /// The token ids and mask of text inputs.
@@ -136,8 +126,12 @@ pub fn block_prefix(index: usize) -> String {
     format!("encoder.layer.{index}.")
 }
 
-/// Where a BERT-family weight (by its canonical, BERT-layout name) sits.
+/// Where a BERT-family weight (by its canonical, BERT-layout name) sits; the head's
+/// weights as [`head_place`] places them.
 pub fn place(name: &str) -> Place {
+    if let Some(head) = head_place(name) {
+        return head;
+    }
     let parts: Vec<&str> = name.split('.').collect();
     let (layer, part) = match parts.as_slice() {
         ["encoder", "layer", n, ..] => (
@@ -145,7 +139,6 @@ pub fn place(name: &str) -> Place {
             n.parse().map_or(Part::Stem, Part::Block),
         ),
         ["pooler", ..] => ("pooler".to_string(), Part::Neck),
-        ["classifier", ..] | ["pre_classifier", ..] => ("classifier".to_string(), Part::Head),
         [first, ..] => (first.to_string(), Part::Stem),
         [] => (String::new(), Part::Stem),
     };

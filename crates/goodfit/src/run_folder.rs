@@ -3,6 +3,7 @@
 //! test checks that no other source file spells one), and a fresh run clears exactly
 //! [`OUTPUTS`] before it starts.
 
+pub mod metrics;
 pub mod records;
 
 use std::path::Path;

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use goodfit::diagnose::diagnose_run;
+use goodfit::diagnose::{diagnose_run, diagnosis_file};
 
-use crate::args::{print, to_json};
+use crate::args::print;
 
 /// Flags of `goodfit diagnose`.
 #[derive(Debug, Args)]
@@ -24,7 +24,7 @@ pub fn run(args: &DiagnoseArgs) -> Result<()> {
     let diagnosis = diagnose_run(&args.run)?;
     goodfit::report::write_report(&args.run)?;
     if args.json {
-        print(&to_json(&diagnosis)?)
+        print(&diagnosis_file(&diagnosis)?)
     } else {
         print(&diagnosis.to_string())
     }

@@ -22,6 +22,7 @@ use super::ensemble::{consider, log_loss, Ensemble};
 use super::outcome::{best_of, AutoResult, Done, Finished, TestScore};
 use super::trial::write_trials;
 use super::{AUTO_FILE, TRIALS_FILE};
+use crate::run_folder::metrics::RunMetrics;
 
 /// Chooses the best trial, makes the run folder hold its model, scores the test file once
 /// for it and for the first trial, and writes `trials.jsonl`, `auto.json` and the report.
@@ -311,40 +312,27 @@ fn write_ensemble(out: &Path, e: &Ensemble, select: &super::select::SelectMetric
         &e.targets,
         &e.proba,
     )?;
-    let path = out.join(METRICS_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|err| Error::io(&path, err))?;
-    let mut doc: Value =
-        serde_json::from_str(&text).map_err(|err| Error::Invalid(err.to_string()))?;
-    if let Value::Object(fields) = &mut doc {
-        let best_val = fields.remove("val");
-        fields.insert("val_loss".into(), json!(e.val_loss));
-        fields.insert("val".into(), json!(e.val));
+    let why = e.why(select);
+    RunMetrics::update(&out.join(METRICS_FILE), |metrics| {
+        let best_val = std::mem::replace(&mut metrics.val, json!(e.val));
+        metrics.val_loss = Some(e.val_loss).filter(|x| x.is_finite());
         // The single model's tuned rule no longer applies; the ensemble's is below.
-        fields.remove("decision");
-        fields.insert(
-            "ensemble".into(),
-            json!({
-                "members": e.members,
-                "models": e.models,
-                "decision": e.decision,
-                "why": e.why(select),
-                "best_single_val": best_val,
-            }),
-        );
-    }
-    write_json(&path, &doc)
+        metrics.decision = None;
+        metrics.ensemble = Some(json!({
+            "members": e.members,
+            "models": e.models,
+            "decision": e.decision,
+            "why": why,
+            "best_single_val": best_val,
+        }));
+    })
 }
 
 /// Adds the test scores to a copied `metrics.json` (its trial never saw the test file).
 fn add_test_metrics(path: &Path, score: &TestScore) -> Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut doc: Value = serde_json::from_str(&text).map_err(Error::serialization)?;
-    if let Value::Object(fields) = &mut doc {
-        fields.insert("test_loss".into(), json!(score.loss));
-        fields.insert(
-            "test".into(),
-            serde_json::to_value(&score.metrics).map_err(Error::serialization)?,
-        );
-    }
-    write_json(path, &doc)
+    let test = serde_json::to_value(&score.metrics).map_err(Error::serialization)?;
+    RunMetrics::update(path, |metrics| {
+        metrics.test_loss = Some(score.loss);
+        metrics.test = Some(test);
+    })
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{Error, Position, Result};
+use crate::run_folder::metrics::RunMetrics;
 use crate::run_folder::records::{read_history, EpochRecord};
 use crate::run_folder::{CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE};
 use crate::train::TrainConfig;
@@ -47,14 +48,12 @@ impl RunFacts {
         };
         let history = read_history(&run.join(HISTORY_FILE))?;
         let metrics_path = run.join(METRICS_FILE);
-        let metrics: Value = serde_json::from_str(&read(METRICS_FILE)?).map_err(|e| {
-            Error::input(Position::file(&metrics_path), format!("invalid JSON: {e}"))
-        })?;
+        let metrics = RunMetrics::read(&metrics_path)?;
         let config = TrainConfig::from_toml(&read(CONFIG_FILE)?, &run.join(CONFIG_FILE))?;
         let data_path = run.join(DATA_FILE);
         let data: Value = serde_json::from_str(&read(DATA_FILE)?)
             .map_err(|e| Error::input(Position::file(&data_path), format!("invalid JSON: {e}")))?;
-        let val = &metrics["val"];
+        let val = &metrics.val;
         let missing =
             |what: &str| Error::input(Position::file(&metrics_path), format!("no {what}"));
         let labels: Vec<String> = val["labels"]
@@ -105,8 +104,8 @@ impl RunFacts {
         Ok(RunFacts {
             history,
             config,
-            best_epoch: metrics["best_epoch"].as_u64().map(|e| e as usize),
-            stopped_early: metrics["stopped_early"].as_bool().unwrap_or(false),
+            best_epoch: metrics.best_epoch,
+            stopped_early: metrics.stopped_early,
             class_counts,
             labels,
             accuracy: val["accuracy"]

@@ -54,7 +54,24 @@ pub fn diagnose(facts: &RunFacts) -> Diagnosis {
 /// Diagnoses the finished run in `run` and writes its `diagnosis.json`.
 pub fn diagnose_run(run: &Path) -> Result<Diagnosis> {
     let diagnosis = diagnose(&RunFacts::read(run)?);
-    let text = serde_json::to_string_pretty(&diagnosis).map_err(Error::serialization)? + "\n";
+    let text = diagnosis_file(&diagnosis)?;
     write_atomic(&run.join(DIAGNOSIS_FILE), text.as_bytes())?;
     Ok(diagnosis)
+}
+
+/// The text of `diagnosis.json`: the verdicts under the run folder's record format. (A
+/// diagnosis inside `trials.jsonl` and `auto.json` is part of those records and carries
+/// none of its own.)
+pub fn diagnosis_file(diagnosis: &Diagnosis) -> Result<String> {
+    #[derive(serde::Serialize)]
+    struct DiagnosisFile<'a> {
+        format: u32,
+        #[serde(flatten)]
+        diagnosis: &'a Diagnosis,
+    }
+    let file = DiagnosisFile {
+        format: crate::run_folder::records::FORMAT,
+        diagnosis,
+    };
+    Ok(serde_json::to_string_pretty(&file).map_err(Error::serialization)? + "\n")
 }

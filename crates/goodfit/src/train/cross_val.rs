@@ -30,10 +30,10 @@ use crate::data::Folds;
 use crate::decision::predict_all;
 use crate::error::{Error, Result};
 use crate::metrics::{self, Metrics};
+use crate::run_folder::metrics::RunMetrics;
 use crate::run_folder::records::{write_history, EpochRecord};
 
 use super::data::Examples;
-use super::decide::read_json;
 use super::evaluate::Scored;
 use super::frozen::Precomputed;
 use super::imbalance::class_counts;
@@ -261,7 +261,7 @@ pub fn cross_validate_in_session(
             train_targets: &pool.examples.targets,
             val: &val,
             val_targets: &targets,
-            section: Some(("cross_validation", section)),
+            cross_validation: Some(section),
         },
         observer,
     )?;
@@ -380,18 +380,12 @@ pub fn average_histories(histories: &[Vec<EpochRecord>]) -> Vec<EpochRecord> {
 
 /// Adds every fold's result to `metrics.json`'s `cross_validation` section.
 fn add_fold_results(out: &Path, results: &[FoldResult]) -> Result<()> {
-    let path = out.join(super::trainer::METRICS_FILE);
-    let mut doc: Value = read_json(&path)?;
-    if let Some(section) = doc
-        .get_mut("cross_validation")
-        .and_then(Value::as_object_mut)
-    {
-        section.insert(
-            "per_fold".into(),
-            serde_json::to_value(results).map_err(Error::serialization)?,
-        );
-    }
-    write_json(&path, &doc)
+    let per_fold = serde_json::to_value(results).map_err(Error::serialization)?;
+    RunMetrics::update(&out.join(super::trainer::METRICS_FILE), |metrics| {
+        if let Some(Value::Object(section)) = &mut metrics.cross_validation {
+            section.insert("per_fold".into(), per_fold);
+        }
+    })
 }
 
 #[cfg(test)]

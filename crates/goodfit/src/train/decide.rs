@@ -12,7 +12,8 @@ use crate::io::write_atomic;
 use crate::metrics::Metrics;
 use crate::model::save::INFO_FILE;
 use crate::model::ClassifierInfo;
-use crate::run_folder::records::Predictions;
+use crate::run_folder::metrics::RunMetrics;
+use crate::run_folder::records::{Predictions, FORMAT};
 
 use super::config::TrainConfig;
 use super::imbalance::class_prior;
@@ -233,18 +234,17 @@ pub fn redecide_run(
     )?;
 
     let metrics_path = run.join(METRICS_FILE);
-    let mut metrics: serde_json::Map<String, Value> = read_json(&metrics_path)?;
-    metrics.insert("val".into(), json!(decided.val));
+    // Read (and checked) before anything is written.
+    let mut metrics = RunMetrics::read(&metrics_path)?;
+    metrics.val = json!(decided.val);
     if let Some(test) = &decided.test {
-        metrics.insert("test".into(), json!(test));
+        metrics.test = Some(json!(test));
     }
-    match &decided.doc {
-        Some(doc) => metrics.insert("decision".into(), doc.clone()),
-        None => metrics.remove("decision"),
-    };
+    metrics.decision = decided.doc.clone();
+    metrics.format = FORMAT;
     let rule = decided.decision.as_ref().map(|d| d.rule.clone());
     write_atomic(&config_path, config.to_toml()?.as_bytes())?;
-    write_json(&metrics_path, &metrics)?;
+    metrics.write(&metrics_path)?;
     // A run folder that predicts with an ensemble has the ensemble's validation
     // probabilities saved: the rule is the ensemble's, and `model/` keeps its own.
     let ensemble_path = run.join(ENSEMBLE_FILE);

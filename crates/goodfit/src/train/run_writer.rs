@@ -8,11 +8,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_core::Tensor;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::decision::DecisionRule;
 use crate::error::{Error, Result};
-use crate::io::write_atomic;
 use crate::model::weight_stats::weight_report;
 use crate::model::{save_classifier, Classifier, ClassifierInfo, Params};
 
@@ -24,7 +23,8 @@ use super::imbalance::class_counts;
 use super::observer::{Observer, Silent};
 use super::records::{write_json, write_predictions, RunResult};
 use super::session::Session;
-use crate::run_folder::records::EpochRecord;
+use crate::run_folder::metrics::RunMetrics;
+use crate::run_folder::records::{EpochRecord, FORMAT};
 use crate::run_folder::{
     DATA_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
 };
@@ -53,8 +53,8 @@ pub(crate) struct RunOutcome<'a> {
     pub val: &'a Scored,
     /// The held-out rows' classes.
     pub val_targets: &'a [usize],
-    /// An extra section of `metrics.json` (`cross_validation`), when there is one.
-    pub section: Option<(&'static str, Value)>,
+    /// A cross-validated fit's section of `metrics.json`.
+    pub cross_validation: Option<Value>,
 }
 
 /// Writes everything a run folder holds after training, from `outcome`, and returns what
@@ -154,7 +154,13 @@ pub(crate) fn write_run(
         decision: decided.doc.as_ref().map(summarise_decision),
         seconds: outcome.seconds + final_start.elapsed().as_secs_f64(),
     };
-    write_metrics(out, &result, config, decided.doc, outcome.section.clone())?;
+    write_metrics(
+        out,
+        &result,
+        config,
+        decided.doc,
+        outcome.cross_validation.clone(),
+    )?;
     for flag in &weights.flags {
         observer.message(flag);
     }
@@ -196,34 +202,26 @@ fn write_metrics(
     result: &RunResult,
     config: &TrainConfig,
     decision: Option<Value>,
-    section: Option<(&str, Value)>,
+    cross_validation: Option<Value>,
 ) -> Result<()> {
-    let mut doc = Map::new();
-    doc.insert("best_epoch".into(), json!(result.best_epoch));
-    doc.insert("epochs_run".into(), json!(result.epochs_run));
-    doc.insert("stopped_early".into(), json!(result.stopped_early));
-    doc.insert("monitor".into(), json!(config.monitor));
-    doc.insert("seconds".into(), json!(result.seconds));
-    doc.insert("val_loss".into(), json!(result.val_loss));
-    doc.insert(
-        "val".into(),
-        serde_json::to_value(&result.val).map_err(Error::serialization)?,
-    );
-    if let Some((loss, metrics)) = &result.test {
-        doc.insert("test_loss".into(), json!(loss));
-        doc.insert(
-            "test".into(),
-            serde_json::to_value(metrics).map_err(Error::serialization)?,
-        );
+    let scores =
+        |m: &crate::metrics::Metrics| serde_json::to_value(m).map_err(Error::serialization);
+    RunMetrics {
+        format: FORMAT,
+        best_epoch: result.best_epoch,
+        epochs_run: result.epochs_run,
+        stopped_early: result.stopped_early,
+        monitor: config.monitor.clone(),
+        seconds: result.seconds,
+        val_loss: Some(result.val_loss).filter(|x| x.is_finite()),
+        val: scores(&result.val)?,
+        test_loss: result.test.as_ref().map(|(loss, _)| *loss),
+        test: result.test.as_ref().map(|(_, m)| scores(m)).transpose()?,
+        decision,
+        cross_validation,
+        ensemble: None,
     }
-    if let Some(decision) = decision {
-        doc.insert("decision".into(), decision);
-    }
-    if let Some((key, value)) = section {
-        doc.insert(key.into(), value);
-    }
-    let text = serde_json::to_string_pretty(&doc).map_err(Error::serialization)? + "\n";
-    write_atomic(&out.join(METRICS_FILE), text.as_bytes())
+    .write(&out.join(METRICS_FILE))
 }
 
 /// `goodfit inspect`'s summary of the training file, plus the class `counts` of the `rows`

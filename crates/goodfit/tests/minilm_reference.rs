@@ -68,7 +68,9 @@ fn minilm_matches_sentence_transformers() {
             .map(Example::Tokens)
             .collect();
         let batch = make_batch(&encoded, &all, &collator).unwrap();
-        let BatchInputs::Text { ids, mask } = batch.inputs;
+        let BatchInputs::Text { ids, mask } = batch.inputs else {
+            panic!("text inputs")
+        };
         let hidden = encoder.forward(&ids, &mask, &mut Mode::eval()).unwrap();
         (hidden, mask)
     };

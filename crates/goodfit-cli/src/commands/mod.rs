@@ -4,6 +4,7 @@ pub mod bench;
 pub mod decide;
 pub mod diagnose;
 pub mod evaluate;
+pub mod import_weights;
 pub mod inspect;
 pub mod learning_curve;
 pub mod lr_find;

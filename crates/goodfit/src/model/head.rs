@@ -55,6 +55,22 @@ impl Head {
         })
     }
 
+    /// A linear head without dropout, `classifier.weight`/`.bias` (an ImageNet model's own
+    /// classifier, to check the pretrained model as it was published).
+    pub fn linear(
+        params: &mut Params,
+        inputs: usize,
+        classes: usize,
+        trainable: bool,
+    ) -> Result<Head> {
+        Ok(Head {
+            hidden: None,
+            activation: HeadActivation::Relu,
+            out: Linear::load(params, "classifier", inputs, classes, trainable)?,
+            dropout: 0.0,
+        })
+    }
+
     /// Logits `[batch, classes]` for pooled vectors `[batch, inputs]`.
     pub fn forward(&self, pooled: &Tensor, mode: &mut Mode) -> Result<Tensor> {
         let mut x = mode.dropout(pooled, self.dropout)?;

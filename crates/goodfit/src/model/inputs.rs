@@ -37,6 +37,11 @@ pub enum BatchInputs {
         /// 1 for tokens, 0 for padding.
         mask: Tensor,
     },
+    /// Images, resized to the model's input size and normalised: `[batch, 3, h, w]` (f32).
+    Image {
+        /// The pixels.
+        pixels: Tensor,
+    },
 }
 
 /// Makes batches of [`BatchInputs`] from examples: text is padded to the batch's longest
@@ -108,7 +113,9 @@ mod tests {
         let a = Example::Tokens(vec![101, 7, 102]);
         let b = Example::Tokens(vec![101, 102]);
         let batch = collator.collate(&[&a, &b]).unwrap();
-        let BatchInputs::Text { ids, mask } = &batch.inputs;
+        let BatchInputs::Text { ids, mask } = &batch.inputs else {
+            panic!("text inputs")
+        };
         assert_eq!(
             ids.to_vec2::<u32>().unwrap(),
             [[101, 7, 102], [101, 102, 0]]

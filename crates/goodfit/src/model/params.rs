@@ -188,6 +188,20 @@ impl Params {
         }
     }
 
+    /// The buffer `name` of shape `shape` (a BatchNorm running statistic): the checkpoint's
+    /// (as f32), else `init`. A buffer is state, not a weight: it is neither trained nor
+    /// listed with the weights; the layer that owns it keeps it.
+    pub fn buffer(&mut self, name: &str, shape: &[usize], init: Init) -> Result<Tensor> {
+        match self.pretrained.remove(name) {
+            Some(tensor) if tensor.dims() != shape => Err(Error::Invalid(format!(
+                "buffer '{name}' has shape {:?} in the checkpoint, expected {shape:?}",
+                tensor.dims()
+            ))),
+            Some(tensor) => Ok(tensor.to_dtype(DType::F32)?),
+            None => self.initial(shape, init),
+        }
+    }
+
     fn initial(&mut self, shape: &[usize], init: Init) -> Result<Tensor> {
         let n: usize = shape.iter().product();
         let values: Vec<f32> = match init {

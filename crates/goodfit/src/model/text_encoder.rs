@@ -115,9 +115,12 @@ impl TextEncoder {
 }
 
 /// The token ids and mask of text inputs.
-fn text(inputs: &BatchInputs) -> (&Tensor, &Tensor) {
+fn text(inputs: &BatchInputs) -> Result<(&Tensor, &Tensor)> {
     match inputs {
-        BatchInputs::Text { ids, mask } => (ids, mask),
+        BatchInputs::Text { ids, mask } => Ok((ids, mask)),
+        BatchInputs::Image { .. } => Err(Error::Invalid(
+            "a text encoder was given images: use an image model for image data".into(),
+        )),
     }
 }
 
@@ -173,7 +176,7 @@ impl Backbone for TextEncoder {
     }
 
     fn features(&self, inputs: &BatchInputs, mode: &mut Mode) -> Result<Tensor> {
-        let (ids, mask) = text(inputs);
+        let (ids, mask) = text(inputs)?;
         let hidden = self.encoder.forward(ids, mask, mode)?;
         self.pooling.apply(&hidden, mask, self.pooler.as_ref())
     }
@@ -185,7 +188,7 @@ impl Backbone for TextEncoder {
     /// The pooled vector, or for `pooler` pooling the `[CLS]` state (the pooler trains
     /// with the head).
     fn frozen_features(&self, inputs: &BatchInputs) -> Result<Tensor> {
-        let (ids, mask) = text(inputs);
+        let (ids, mask) = text(inputs)?;
         let hidden = self.encoder.forward(ids, mask, &mut Mode::eval())?;
         match self.pooling {
             Pooling::Pooler => Ok(hidden.narrow(1, 0, 1)?.squeeze(1)?.contiguous()?),
@@ -203,7 +206,7 @@ impl Backbone for TextEncoder {
     /// Per text, the hidden states `[tokens, hidden]` of its own tokens after the frozen
     /// bottom layers.
     fn frozen_prefix(&self, inputs: &BatchInputs) -> Result<Vec<Tensor>> {
-        let (ids, mask) = text(inputs);
+        let (ids, mask) = text(inputs)?;
         let hidden = self.encoder.forward_frozen(ids, mask)?;
         let lengths: Vec<f32> = mask.sum(1)?.to_vec1()?;
         lengths
@@ -226,7 +229,7 @@ impl Backbone for TextEncoder {
         inputs: &BatchInputs,
         mode: &mut Mode,
     ) -> Result<Tensor> {
-        let (_, mask) = text(inputs);
+        let (_, mask) = text(inputs)?;
         let longest = mask.dim(1)?;
         let padded = prefix
             .iter()

@@ -111,7 +111,9 @@ mod tests {
             .to_vec();
         let collator = Collator::text(0, candle_core::Device::Cpu);
         let batch = make_batch(&encoded, &[2, 1], &collator).unwrap();
-        let BatchInputs::Text { ids, .. } = &batch.inputs;
+        let BatchInputs::Text { ids, .. } = &batch.inputs else {
+            panic!("text inputs")
+        };
         assert_eq!(
             ids.to_vec2::<u32>().unwrap(),
             [[101, 5, 6, 7, 102], [101, 102, 0, 0, 0]]

@@ -18,24 +18,41 @@ pub fn fixture(name: &str) -> PathBuf {
 /// `GOODFIT_TEST_MODEL`. When it is absent the real-model tests are skipped with a note —
 /// unless `GOODFIT_REQUIRE_MODEL=1` (set by `make test` and CI), where absence is a failure.
 pub fn real_model() -> Option<PathBuf> {
-    let dir = std::env::var_os("GOODFIT_TEST_MODEL")
+    required_model(
+        "GOODFIT_TEST_MODEL",
+        "all-MiniLM-L6-v2",
+        "scripts/fetch-model.sh",
+    )
+}
+
+/// The real EfficientNet-Lite0 folder (`scripts/fetch-efficientnet.sh` puts it in
+/// `models/`), or `GOODFIT_TEST_IMAGE_MODEL`; skipped or required as [`real_model`] is.
+pub fn real_image_model() -> Option<PathBuf> {
+    required_model(
+        "GOODFIT_TEST_IMAGE_MODEL",
+        "efficientnet-lite0",
+        "scripts/fetch-efficientnet.sh",
+    )
+}
+
+fn required_model(variable: &str, name: &str, script: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os(variable)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/all-MiniLM-L6-v2")
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../models")
+                .join(name)
         });
     if dir.join("model.safetensors").is_file() {
         return Some(dir);
     }
     if std::env::var("GOODFIT_REQUIRE_MODEL").is_ok_and(|v| v == "1") {
         panic!(
-            "the real model is required but missing at {}: run scripts/fetch-model.sh",
+            "the real model is required but missing at {}: run {script}",
             dir.display()
         );
     }
-    eprintln!(
-        "skipped: no model at {} (run scripts/fetch-model.sh)",
-        dir.display()
-    );
+    eprintln!("skipped: no model at {} (run {script})", dir.display());
     None
 }
 

@@ -5,6 +5,7 @@
 
 pub mod attention_softmax;
 mod cpu_storage;
+pub mod depthwise_conv;
 mod fast_math;
 pub mod gelu;
 pub mod layer_norm;

@@ -1,0 +1,452 @@
+//! EfficientNet-Lite0 (Tan & Le 2019; the "Lite" variant without squeeze-and-excitation,
+//! with ReLU6 and a fixed stem and head) as a [`Backbone`], under timm's weight names
+//! (`timm/models/efficientnet.py`, `_gen_efficientnet_lite` with
+//! `efficientnet_lite0`'s arch_def): a 3×3 stride-2 stem to 32 channels, 16 blocks — one
+//! depthwise-separable block, then inverted residuals (1×1 expansion ×6, k×k depthwise,
+//! 1×1 projection, a skip where shape allows) — then a 1×1 convolution to 1,280 channels
+//! and global average pooling. Every convolution is followed by BatchNorm.
+//!
+//! For `--train-layers`, the blocks count from the input: the 16 blocks, then the 1×1 head
+//! convolution as block 16 (so `--train-layers 1` trains it and the head). The stem trains
+//! only with `all`.
+
+use candle_core::Tensor;
+
+use crate::error::{Error, Result};
+
+use super::backbone::{Backbone, Part, Place};
+use super::bert::TrainLayers;
+use super::classifier::head_place;
+use super::cnn::batch_norm::{self, BatchNorm2d};
+use super::cnn::conv::{Conv2d, ConvKind};
+use super::dropout::Mode;
+use super::inputs::BatchInputs;
+use super::params::Params;
+
+/// The stages after the first block: (repeats, kernel, stride, output channels), all with
+/// expansion 6 (`ir_r2_k3_s2_e6_c24`, …).
+const STAGES: [(usize, usize, usize, usize); 6] = [
+    (2, 3, 2, 24),
+    (2, 5, 2, 40),
+    (3, 3, 2, 80),
+    (3, 5, 1, 112),
+    (4, 5, 2, 192),
+    (1, 3, 1, 320),
+];
+const STEM_CHANNELS: usize = 32;
+const FIRST_BLOCK_CHANNELS: usize = 16;
+const EXPANSION: usize = 6;
+/// The width of the features the head reads.
+pub const FEATURES: usize = 1280;
+
+fn relu6(x: &Tensor) -> Result<Tensor> {
+    Ok(x.clamp(0f32, 6f32)?)
+}
+
+/// A convolution, its BatchNorm and, optionally, ReLU6.
+struct ConvBn {
+    conv: Conv2d,
+    bn: BatchNorm2d,
+    act: bool,
+}
+
+impl ConvBn {
+    fn forward(&self, x: &Tensor, mode: &Mode) -> Result<Tensor> {
+        let y = self.bn.forward(&self.conv.forward(x)?, mode)?;
+        if self.act {
+            relu6(&y)
+        } else {
+            Ok(y)
+        }
+    }
+}
+
+/// One block: its layers in order, and whether its input is added to its output.
+struct Block {
+    layers: Vec<ConvBn>,
+    skip: bool,
+}
+
+impl Block {
+    fn forward(&self, x: &Tensor, mode: &Mode) -> Result<Tensor> {
+        let mut y = x.clone();
+        for layer in &self.layers {
+            y = layer.forward(&y, mode)?;
+        }
+        if self.skip {
+            y = (y + x)?;
+        }
+        Ok(y)
+    }
+
+    fn batch_norms(&self) -> impl Iterator<Item = &BatchNorm2d> {
+        self.layers.iter().map(|l| &l.bn)
+    }
+}
+
+/// One convolution of the network and the BatchNorm after it, in state-dict order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerSpec {
+    /// The convolution's name (`blocks.1.0.conv_pw`).
+    pub conv: String,
+    /// Its BatchNorm's name (`blocks.1.0.bn1`).
+    pub bn: String,
+    /// The filters' shape `[out, in / groups, k, k]`.
+    pub shape: [usize; 4],
+    /// Its stride.
+    pub stride: usize,
+    /// Dense or depthwise.
+    pub kind: ConvKind,
+    /// Whether ReLU6 follows the BatchNorm.
+    pub act: bool,
+    /// The block it belongs to (`None`: the stem).
+    pub block: Option<usize>,
+}
+
+/// Every layer of EfficientNet-Lite0, from the input: the architecture, defined once (the
+/// backbone is built from it and checkpoints are mapped onto it).
+pub fn block_shapes() -> Vec<LayerSpec> {
+    let mut layers = Vec::new();
+    let mut push = |conv: String, bn: String, shape: [usize; 4], stride, act, block| {
+        let kind = if shape[1] == 1 && shape[2] > 1 {
+            ConvKind::Depthwise
+        } else {
+            ConvKind::Dense
+        };
+        layers.push(LayerSpec {
+            conv,
+            bn,
+            shape,
+            stride,
+            kind,
+            act,
+            block,
+        });
+    };
+    push(
+        "conv_stem".into(),
+        "bn1".into(),
+        [STEM_CHANNELS, 3, 3, 3],
+        2,
+        true,
+        None,
+    );
+    let (c, p) = (STEM_CHANNELS, "blocks.0.0");
+    push(
+        format!("{p}.conv_dw"),
+        format!("{p}.bn1"),
+        [c, 1, 3, 3],
+        1,
+        true,
+        Some(0),
+    );
+    let c_out = FIRST_BLOCK_CHANNELS;
+    push(
+        format!("{p}.conv_pw"),
+        format!("{p}.bn2"),
+        [c_out, c, 1, 1],
+        1,
+        false,
+        Some(0),
+    );
+    let mut c_in = c_out;
+    let mut block = 1;
+    for (s, &(repeats, k, stride, c_out)) in STAGES.iter().enumerate() {
+        for r in 0..repeats {
+            let p = format!("blocks.{}.{r}", s + 1);
+            let mid = c_in * EXPANSION;
+            let stride = if r == 0 { stride } else { 1 };
+            let b = Some(block);
+            push(
+                format!("{p}.conv_pw"),
+                format!("{p}.bn1"),
+                [mid, c_in, 1, 1],
+                1,
+                true,
+                b,
+            );
+            push(
+                format!("{p}.conv_dw"),
+                format!("{p}.bn2"),
+                [mid, 1, k, k],
+                stride,
+                true,
+                b,
+            );
+            push(
+                format!("{p}.conv_pwl"),
+                format!("{p}.bn3"),
+                [c_out, mid, 1, 1],
+                1,
+                false,
+                b,
+            );
+            c_in = c_out;
+            block += 1;
+        }
+    }
+    push(
+        "conv_head".into(),
+        "bn2".into(),
+        [FEATURES, c_in, 1, 1],
+        1,
+        true,
+        Some(block),
+    );
+    layers
+}
+
+/// The names of the blocks, from the input: `blocks.0.0`, …, `blocks.6.0`, then `conv_head`.
+pub fn block_names() -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for spec in block_shapes() {
+        if spec.block == Some(names.len()) {
+            let name = spec
+                .conv
+                .rsplit_once('.')
+                .map_or(spec.conv.as_str(), |(b, _)| b);
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// How many blocks `--train-layers` counts: the 16 blocks and the head convolution.
+pub fn block_count() -> usize {
+    block_names().len()
+}
+
+/// EfficientNet-Lite0 without its classifier.
+pub struct EfficientNetLite {
+    stem: ConvBn,
+    stem_trains: bool,
+    /// The 16 blocks, then the head convolution (as a block of one layer).
+    blocks: Vec<Block>,
+    /// Which of `blocks` train (a suffix).
+    trains: Vec<bool>,
+}
+
+impl EfficientNetLite {
+    /// The backbone from `params` (timm's names), training what `train_layers` says;
+    /// `eps` is BatchNorm's epsilon and `bn_freeze` keeps every BatchNorm's statistics
+    /// frozen, in trainable blocks too (fastai's `BnFreeze`).
+    pub fn load(
+        params: &mut Params,
+        train_layers: TrainLayers,
+        eps: f64,
+        bn_freeze: bool,
+    ) -> Result<EfficientNetLite> {
+        let count = block_count();
+        let top = match train_layers {
+            TrainLayers::All => count,
+            TrainLayers::Top(n) if n <= count => n,
+            TrainLayers::Top(n) => {
+                return Err(Error::Invalid(format!(
+                    "--train-layers {n} is more than the model's {count} blocks (use `all` to train everything)"
+                )))
+            }
+        };
+        let trains: Vec<bool> = (0..count).map(|i| i >= count - top).collect();
+        let stem_trains = train_layers == TrainLayers::All;
+        let mut stem = None;
+        let mut blocks: Vec<Block> = Vec::new();
+        for spec in block_shapes() {
+            let trainable = spec.block.map_or(stem_trains, |b| trains[b]);
+            let [out, per_filter, k, _] = spec.shape;
+            let inputs = match spec.kind {
+                ConvKind::Depthwise => out,
+                ConvKind::Dense => per_filter,
+            };
+            let layer = ConvBn {
+                conv: Conv2d::load(
+                    params,
+                    &spec.conv,
+                    (inputs, out),
+                    k,
+                    spec.stride,
+                    spec.kind,
+                    trainable,
+                )?,
+                bn: BatchNorm2d::load(
+                    params,
+                    &spec.bn,
+                    out,
+                    eps,
+                    trainable,
+                    trainable && !bn_freeze,
+                )?,
+                act: spec.act,
+            };
+            match spec.block {
+                None => stem = Some(layer),
+                Some(b) if b == blocks.len() => blocks.push(Block {
+                    layers: vec![layer],
+                    skip: false,
+                }),
+                Some(_) => {
+                    if let Some(block) = blocks.last_mut() {
+                        block.layers.push(layer);
+                    }
+                }
+            }
+        }
+        // An inverted residual adds its input when its output has the same shape.
+        for block in &mut blocks {
+            let first = &block.layers[0].conv;
+            let last = &block.layers[block.layers.len() - 1].conv;
+            let (c_in, c_out) = (first.inputs(), last.outputs());
+            block.skip = block.layers.len() == 3
+                && c_in == c_out
+                && block.layers.iter().all(|l| l.conv.stride() == 1);
+        }
+        let stem = stem.ok_or_else(|| Error::Invalid("EfficientNet-Lite0 has no stem".into()))?;
+        Ok(EfficientNetLite {
+            stem,
+            stem_trains,
+            blocks,
+            trains,
+        })
+    }
+
+    /// The BatchNorm running statistics by buffer name.
+    pub fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
+        let norms =
+            std::iter::once(&self.stem.bn).chain(self.blocks.iter().flat_map(Block::batch_norms));
+        let mut all = Vec::new();
+        for bn in norms {
+            all.extend(bn.buffers()?);
+        }
+        Ok(all)
+    }
+
+    /// The output of the stem and the first `blocks` blocks.
+    fn run_blocks(&self, x: &Tensor, range: std::ops::Range<usize>, mode: &Mode) -> Result<Tensor> {
+        let mut y = x.clone();
+        for block in &self.blocks[range] {
+            y = block.forward(&y, mode)?;
+        }
+        Ok(y)
+    }
+
+    fn pixels(inputs: &BatchInputs) -> Result<&Tensor> {
+        match inputs {
+            BatchInputs::Image { pixels } => Ok(pixels),
+            BatchInputs::Text { .. } => Err(Error::Invalid(
+                "an image model was given text: use a text model for text data".into(),
+            )),
+        }
+    }
+
+    /// Global average pooling: `[batch, c, h, w]` → `[batch, c]`.
+    fn pool(x: &Tensor) -> Result<Tensor> {
+        Ok(x.mean((2, 3))?)
+    }
+
+    fn frozen_count(&self) -> usize {
+        self.trains.iter().take_while(|t| !**t).count()
+    }
+}
+
+impl Backbone for EfficientNetLite {
+    fn feature_size(&self) -> usize {
+        FEATURES
+    }
+
+    fn features(&self, inputs: &BatchInputs, mode: &mut Mode) -> Result<Tensor> {
+        let x = self.stem.forward(Self::pixels(inputs)?, mode)?;
+        Self::pool(&self.run_blocks(&x, 0..self.blocks.len(), mode)?)
+    }
+
+    fn frozen_blocks(&self) -> usize {
+        if self.stem_trains {
+            0
+        } else {
+            self.frozen_count()
+        }
+    }
+
+    fn frozen_features(&self, inputs: &BatchInputs) -> Result<Tensor> {
+        self.features(inputs, &mut Mode::eval())
+    }
+
+    fn features_from_frozen(&self, frozen: &Tensor) -> Result<Tensor> {
+        Ok(frozen.clone())
+    }
+
+    /// Per image, the feature map `[c, h, w]` after the frozen stem and blocks.
+    fn frozen_prefix(&self, inputs: &BatchInputs) -> Result<Vec<Tensor>> {
+        let mode = Mode::eval();
+        let x = self.stem.forward(Self::pixels(inputs)?, &mode)?;
+        let y = self.run_blocks(&x, 0..self.frozen_blocks(), &mode)?;
+        (0..y.dim(0)?)
+            .map(|i| Ok(y.get(i)?.force_contiguous()?.detach()))
+            .collect()
+    }
+
+    fn features_from_prefix(
+        &self,
+        prefix: &[&Tensor],
+        _inputs: &BatchInputs,
+        mode: &mut Mode,
+    ) -> Result<Tensor> {
+        let x = Tensor::stack(prefix, 0)?;
+        Self::pool(&self.run_blocks(&x, self.frozen_blocks()..self.blocks.len(), mode)?)
+    }
+
+    fn place(&self, name: &str) -> Place {
+        place(name)
+    }
+}
+
+/// Where an EfficientNet weight sits: `blocks.S.R.…` in its block, `conv_head`/`bn2` in
+/// the last block, the stem's below; BatchNorm weights and biases take no weight decay
+/// (timm's `param_groups_weight_decay` exempts every 1-D weight).
+pub fn place(name: &str) -> Place {
+    if let Some(head) = head_place(name) {
+        return head;
+    }
+    let names = block_names();
+    let found = names
+        .iter()
+        .position(|block| {
+            name.strip_prefix(block.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .or_else(|| name.starts_with("bn2.").then_some(names.len() - 1));
+    let (layer, part) = match found {
+        Some(i) => (names[i].clone(), Part::Block(i)),
+        None => ("stem".to_string(), Part::Stem),
+    };
+    let one_dimensional = name.contains(".bn") || name.starts_with("bn") || name.ends_with(".bias");
+    Place {
+        layer,
+        part,
+        decays: !one_dimensional,
+    }
+}
+
+/// timm's BatchNorm epsilon for EfficientNet-Lite (PyTorch's default).
+pub const BN_EPS: f64 = batch_norm::EPS;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_counted_and_weights_placed_by_timm_names() {
+        assert_eq!(block_count(), 17);
+        assert_eq!(block_names()[1], "blocks.1.0");
+        assert_eq!(block_names()[15], "blocks.6.0");
+        let dw = place("blocks.2.1.conv_dw.weight");
+        assert_eq!(
+            (dw.layer.as_str(), &dw.part, dw.decays),
+            ("blocks.2.1", &Part::Block(4), true)
+        );
+        assert!(!place("blocks.2.1.bn2.weight").decays);
+        assert_eq!(place("conv_head.weight").part, Part::Block(16));
+        assert_eq!(place("bn2.bias").part, Part::Block(16));
+        assert_eq!(place("conv_stem.weight").part, Part::Stem);
+        assert_eq!(place("bn1.weight").part, Part::Stem);
+        assert_eq!(place("classifier.weight").part, Part::Head);
+    }
+}

@@ -9,6 +9,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use candle_core::Device;
 use goodfit::data::Label;
@@ -61,8 +62,8 @@ fn distilbert_matches_transformers_and_saves_as_it_loads() {
     .unwrap();
     let folder = ModelFolder::open(&dir).unwrap();
     assert_eq!(folder.architecture.name(), "distilbert");
-    assert_eq!(folder.config.hidden_size, 32);
-    assert_eq!(folder.config.num_hidden_layers, 2);
+    assert_eq!(folder.config.text().unwrap().hidden_size, 32);
+    assert_eq!(folder.config.text().unwrap().num_hidden_layers, 2);
     let tokenizer = load_tokenizer(&dir).unwrap();
     let texts: Vec<String> = reference["texts"]
         .as_array()
@@ -133,7 +134,7 @@ fn distilbert_matches_transformers_and_saves_as_it_loads() {
         class_counts: vec![1; 3],
         decision: None,
     };
-    let preprocessor = goodfit::model::Preprocessor::Text(tokenizer.clone());
+    let preprocessor = goodfit::model::Preprocessor::Text(Box::new(tokenizer.clone()));
     save_classifier(&out, &folder, &preprocessor, &params.tensors(), &info, None).unwrap();
     let names = |path: &std::path::Path| -> BTreeSet<String> {
         candle_core::safetensors::load(path, &Device::Cpu)
@@ -153,7 +154,7 @@ fn distilbert_matches_transformers_and_saves_as_it_loads() {
     );
     assert_eq!(config["dim"], 32);
     let reopened = SavedClassifier::open(&out, &Device::Cpu).unwrap();
-    let again = predict_texts(&reopened, &texts, 8, &mut |_| {}).unwrap();
+    let again = predict_texts(&reopened, &texts, Path::new(""), 8, &mut |_| {}).unwrap();
     let error = worst(&again, &expected);
     assert!(error < 1e-4, "saved and reopened: logits {error:e}");
 }

@@ -29,7 +29,7 @@ fn minilm_matches_sentence_transformers() {
     let mut params = Params::load(&folder.weights, "bert", &Device::Cpu, 0).unwrap();
     let encoder = Encoder::load(
         &mut params,
-        &folder.config,
+        folder.config.text().unwrap(),
         folder.architecture,
         TrainLayers::Top(0),
         None,

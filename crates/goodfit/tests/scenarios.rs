@@ -308,7 +308,7 @@ fn tuned_cutoffs_and_posthoc_adjustment_are_saved_and_reproduced_by_the_saved_mo
     assert_eq!(saved.info.class_counts, vec![4, 60]);
     let rule = saved.info.decision.clone().unwrap();
     let texts: Vec<String> = val_rows.iter().map(|(t, _)| t.clone()).collect();
-    let proba: Vec<Vec<f64>> = predict_texts(&saved, &texts, 16, &mut |_| {})
+    let proba: Vec<Vec<f64>> = predict_texts(&saved, &texts, Path::new(""), 16, &mut |_| {})
         .unwrap()
         .iter()
         .map(|z| softmax(z))

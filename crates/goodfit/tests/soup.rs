@@ -97,7 +97,7 @@ fn the_greedy_soup_starts_from_the_best_run_and_saves_the_average_it_kept() {
         .collect();
     let predicted = Predictor::open(&out)
         .unwrap()
-        .predict(&texts, 8, &mut |_| {})
+        .predict(&texts, std::path::Path::new(""), 8, &mut |_| {})
         .unwrap();
     let recorded = json(&out.join("predictions_val.json"));
     for (row, p) in predicted.proba.iter().enumerate() {

@@ -9,7 +9,8 @@ use candle_core::Device;
 use goodfit::auto::{read_trials, run_auto, AutoConfig};
 use goodfit::model::tiny::write_tiny_bert;
 use goodfit::model::{
-    Classifier, ClassifierSpec, EncoderConfig, Mode, Params, Pooling, SavedClassifier, TrainLayers,
+    Classifier, ClassifierSpec, EncoderConfig, Mode, ModelConfig, Params, Pooling, SavedClassifier,
+    TrainLayers,
 };
 use goodfit::pipeline::train;
 use goodfit::train::loss::cross_entropy;
@@ -78,7 +79,7 @@ fn every_trainable_weight_gets_a_gradient_and_frozen_ones_none() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("tiny");
     write_tiny_bert(&model, 2).unwrap();
-    let config = EncoderConfig::read(&model.join("config.json")).unwrap();
+    let config = ModelConfig::Text(EncoderConfig::read(&model.join("config.json")).unwrap());
     for (train_layers, pooling, expected_vars) in [
         (TrainLayers::All, Pooling::Pooler, 2 * 16 + 5 + 2 + 2),
         (TrainLayers::Top(1), Pooling::Mean, 16 + 2),
@@ -548,7 +549,7 @@ fn auto_cross_validates_every_trial_when_asked_and_predicts_with_what_it_chose()
     // The run folder predicts with the choice: a refit head, or fold models averaged.
     let predictor = goodfit::train::predictor::Predictor::open(&out).unwrap();
     let predicted = predictor
-        .predict(&["great tea".to_string()], 8, &mut |_| {})
+        .predict(&["great tea".to_string()], Path::new(""), 8, &mut |_| {})
         .unwrap();
     assert!((predicted.proba[0].iter().sum::<f64>() - 1.0).abs() < 1e-6);
     if !result.chosen.session.starts_with("train_layers 0,") || result.ensemble.is_some() {

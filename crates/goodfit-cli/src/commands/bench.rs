@@ -90,11 +90,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         })
     };
     print(&format!(
-        "batch {} × {} tokens, train layers {}, {} threads, {} timed steps\n\
+        "batch {} × {}, train layers {}, {} threads, {} timed steps\n\
          inference batch: {}\ntraining step:   {}\n\
          peak memory: {} after inference, {} after training\n",
         args.batch_size,
-        args.seq_len,
+        report.input,
         args.train_layers,
         report.threads,
         args.steps.max(1),

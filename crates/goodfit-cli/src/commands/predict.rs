@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
+use goodfit::data::image_folder::image_folder_table;
 use goodfit::data::{read_table, write_table, Cell, ColumnSpec, Dataset, Inputs, Label};
 use goodfit::decision::{predict_all, DecisionRule};
 use goodfit::metrics::{self, text_report};
@@ -96,7 +97,9 @@ pub fn run_predict(args: &PredictArgs) -> Result<()> {
         .collect();
     let bars = Bars::new(args.quiet);
     bars.predicting(texts.len() * predictor.members.len());
-    let predicted = predictor.predict(&texts, args.batch_size.max(1), &mut |n| bars.advance(n))?;
+    let predicted = predictor.predict(&texts, &args.input, args.batch_size.max(1), &mut |n| {
+        bars.advance(n)
+    })?;
     bars.done();
     let (proba, logits) = (predicted.proba, predicted.logits);
     let predicted = predict_all(&proba, args.decision.rule(&predictor.info)?.as_ref());
@@ -181,7 +184,11 @@ pub fn run_eval(args: &EvalArgs) -> Result<()> {
             .unwrap_or_else(|| predictor.info.label_col.clone()),
         features: None,
     };
-    let table = read_table(&args.data, &args.read.options())?;
+    let table = if args.data.is_dir() {
+        image_folder_table(&args.data, &columns.text, &columns.label)?
+    } else {
+        read_table(&args.data, &args.read.options())?
+    };
     table.column(&columns.text)?;
     let data = Dataset::from_table(&table, &columns)?;
     let Inputs::Text(texts) = &data.inputs else {
@@ -190,7 +197,7 @@ pub fn run_eval(args: &EvalArgs) -> Result<()> {
     let labels = predictor.info.label_map();
     let targets = data.class_indices(&labels)?;
     let proba = predictor
-        .predict(texts, args.batch_size.max(1), &mut |_| {})?
+        .predict(texts, &args.data, args.batch_size.max(1), &mut |_| {})?
         .proba;
     let predicted = predict_all(&proba, args.decision.rule(&predictor.info)?.as_ref());
     let scores = metrics::compute(&targets, &predicted, Some(&proba), &labels)?;

@@ -275,7 +275,7 @@ fn score_test(
     let targets = dataset.class_indices(&labels)?;
     observer.eval_start("test", texts.len() * predictor.members.len());
     let proba = predictor
-        .predict(&texts, config.eval_batch_size, &mut |n| {
+        .predict(&texts, test, config.eval_batch_size, &mut |n| {
             observer.eval_progress(n)
         })?
         .proba;

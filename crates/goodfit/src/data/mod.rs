@@ -6,6 +6,7 @@ mod bytes;
 pub mod csv_reader;
 pub mod dataset;
 pub mod duplicates;
+pub mod image_folder;
 pub mod inspect;
 pub mod jsonl_reader;
 pub mod label;

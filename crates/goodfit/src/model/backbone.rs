@@ -105,4 +105,21 @@ pub trait Backbone: Send + Sync {
 
     /// The place of the backbone's weight `name` (its own names, as saved).
     fn place(&self, name: &str) -> Place;
+
+    /// How many numbers [`frozen_prefix`](Backbone::frozen_prefix) keeps for an example of
+    /// `units` units (tokens), to size the cache before filling it.
+    fn prefix_floats(&self, units: usize) -> usize;
+
+    /// The backbone's buffers by name — state that is not trained but is saved and restored
+    /// with the weights (BatchNorm's running statistics); none by default.
+    fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
+        Ok(Vec::new())
+    }
+
+    /// Sets the buffers found in `values` (by the names [`buffers`](Backbone::buffers)
+    /// gives; other names are ignored): restoring the best epoch or a checkpoint.
+    fn set_buffers(&self, values: &BTreeMap<String, Tensor>) -> Result<()> {
+        let _ = values;
+        Ok(())
+    }
 }

@@ -6,11 +6,11 @@ use crate::error::{Error, Result};
 
 use super::backbone::{Backbone, Part, Place, Places};
 use super::bert::TrainLayers;
-use super::config::EncoderConfig;
 use super::dropout::Mode;
 use super::family::Architecture;
 use super::head::Head;
 use super::inputs::BatchInputs;
+use super::model_config::ModelConfig;
 use super::params::Params;
 use super::pooling::Pooling;
 use super::registry;
@@ -43,7 +43,7 @@ impl Classifier {
     /// backbone is the one the [registry](super::registry) gives `architecture`.
     pub fn build(
         params: &mut Params,
-        config: &EncoderConfig,
+        config: &ModelConfig,
         architecture: Architecture,
         spec: &ClassifierSpec,
     ) -> Result<Classifier> {
@@ -54,7 +54,7 @@ impl Classifier {
             )));
         }
         let backbone = registry::backbone(params, config, architecture, spec)?;
-        let dropout = spec.dropout.unwrap_or(config.hidden_dropout_prob);
+        let dropout = spec.dropout.unwrap_or(config.dropout());
         let head = Head::load(
             params,
             backbone.feature_size(),

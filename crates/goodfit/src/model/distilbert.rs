@@ -13,6 +13,7 @@ use candle_core::Tensor;
 
 use super::config::HeadActivation;
 use super::family::{Family, Renames};
+use super::model_config::ModelConfig;
 use super::text_encoder;
 
 /// DistilBERT: BERT's layer under other names, no segment embeddings, a ReLU head.
@@ -28,6 +29,8 @@ pub const DISTILBERT: Family = Family {
         to_canonical: to_bert_names,
         from_canonical: from_bert_name,
     }),
+    read_config: ModelConfig::read_text,
+    blocks: text_encoder::layers,
     build: text_encoder::build,
     preprocessor: text_encoder::tokenizer,
     block_prefix: text_encoder::block_prefix,

@@ -16,12 +16,52 @@ use crate::error::{Error, Result};
 
 use super::backbone::{Backbone, Part, Place};
 use super::bert::TrainLayers;
-use super::classifier::head_place;
+use super::classifier::{head_place, ClassifierSpec};
 use super::cnn::batch_norm::{self, BatchNorm2d};
 use super::cnn::conv::{Conv2d, ConvKind};
+use super::config::HeadActivation;
 use super::dropout::Mode;
+use super::family::{Architecture, Family};
+use super::folder::ModelFolder;
 use super::inputs::BatchInputs;
+use super::model_config::ModelConfig;
 use super::params::Params;
+use super::preprocess::Preprocessor;
+
+/// EfficientNet-Lite0 under timm's names (`goodfit import-weights` writes such a folder).
+pub const EFFICIENTNET_LITE0: Family = Family {
+    name: "efficientnet_lite0",
+    model_types: &["efficientnet_lite0"],
+    weight_prefix: "",
+    classifier_name: "EfficientNetLite0",
+    has_segments: false,
+    head_activation: HeadActivation::Relu,
+    positions_after_padding: false,
+    renames: None,
+    read_config: ModelConfig::read_image,
+    blocks: |_| block_count(),
+    build,
+    preprocessor: image_preprocessor,
+    block_prefix: |index| format!("{}.", block_names()[index]),
+};
+
+/// The backbone, as the family builds it.
+fn build(
+    params: &mut Params,
+    config: &ModelConfig,
+    _architecture: Architecture,
+    spec: &ClassifierSpec,
+) -> Result<Box<dyn Backbone>> {
+    let config = config.image()?;
+    let mut backbone = EfficientNetLite::load(params, spec.train_layers, config.bn_eps, false)?;
+    backbone.image_size = config.image_size;
+    Ok(Box::new(backbone))
+}
+
+/// Decoding, resizing and normalising as the folder's config says.
+fn image_preprocessor(folder: &ModelFolder) -> Result<Preprocessor> {
+    Ok(Preprocessor::Image(folder.config.image()?.transform()))
+}
 
 /// The stages after the first block: (repeats, kernel, stride, output channels), all with
 /// expansion 6 (`ir_r2_k3_s2_e6_c24`, …).
@@ -224,6 +264,8 @@ pub struct EfficientNetLite {
     blocks: Vec<Block>,
     /// Which of `blocks` train (a suffix).
     trains: Vec<bool>,
+    /// The side of the input images (for the size of the frozen prefix's output).
+    image_size: usize,
 }
 
 impl EfficientNetLite {
@@ -305,18 +347,8 @@ impl EfficientNetLite {
             stem_trains,
             blocks,
             trains,
+            image_size: 224,
         })
-    }
-
-    /// The BatchNorm running statistics by buffer name.
-    pub fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
-        let norms =
-            std::iter::once(&self.stem.bn).chain(self.blocks.iter().flat_map(Block::batch_norms));
-        let mut all = Vec::new();
-        for bn in norms {
-            all.extend(bn.buffers()?);
-        }
-        Ok(all)
     }
 
     /// The output of the stem and the first `blocks` blocks.
@@ -395,6 +427,45 @@ impl Backbone for EfficientNetLite {
 
     fn place(&self, name: &str) -> Place {
         place(name)
+    }
+
+    /// Channels × height × width after the frozen blocks, whatever the image.
+    fn prefix_floats(&self, _units: usize) -> usize {
+        let frozen = self.frozen_blocks();
+        let mut side = self.image_size;
+        let mut channels = 3;
+        for spec in block_shapes() {
+            if spec.block.is_some_and(|b| b >= frozen) {
+                break;
+            }
+            side = side.div_ceil(spec.stride);
+            channels = spec.shape[0];
+        }
+        channels * side * side
+    }
+
+    fn set_buffers(&self, values: &std::collections::BTreeMap<String, Tensor>) -> Result<()> {
+        let norms =
+            std::iter::once(&self.stem.bn).chain(self.blocks.iter().flat_map(Block::batch_norms));
+        for bn in norms {
+            for (name, _) in bn.buffers()? {
+                if let Some(value) = values.get(&name) {
+                    bn.set_buffer(&name, value)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The BatchNorm running statistics.
+    fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
+        let norms =
+            std::iter::once(&self.stem.bn).chain(self.blocks.iter().flat_map(Block::batch_norms));
+        let mut all = Vec::new();
+        for bn in norms {
+            all.extend(bn.buffers()?);
+        }
+        Ok(all)
     }
 }
 

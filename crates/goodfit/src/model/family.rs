@@ -13,14 +13,15 @@ use crate::error::Result;
 
 use super::backbone::Backbone;
 use super::classifier::ClassifierSpec;
-use super::config::{EncoderConfig, HeadActivation};
+use super::config::HeadActivation;
 use super::folder::ModelFolder;
+use super::model_config::ModelConfig;
 use super::params::Params;
 use super::preprocess::Preprocessor;
 
 /// Builds a family's backbone from the checkpoint's `params`.
 pub type Build =
-    fn(&mut Params, &EncoderConfig, Architecture, &ClassifierSpec) -> Result<Box<dyn Backbone>>;
+    fn(&mut Params, &ModelConfig, Architecture, &ClassifierSpec) -> Result<Box<dyn Backbone>>;
 
 /// How a family's checkpoint names differ from the canonical (BERT-layout) names its
 /// backbone loads, both ways.
@@ -51,6 +52,10 @@ pub struct Family {
     pub positions_after_padding: bool,
     /// How its weight names differ from the canonical ones, when they do.
     pub renames: Option<Renames>,
+    /// Reads its `config.json`.
+    pub read_config: fn(&std::path::Path) -> Result<ModelConfig>,
+    /// How many blocks `--train-layers` counts in a model of this config.
+    pub blocks: fn(&ModelConfig) -> usize,
     /// Its backbone.
     pub build: Build,
     /// Its preprocessor, from the model folder.

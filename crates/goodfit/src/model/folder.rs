@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Position, Result};
 
-use super::config::EncoderConfig;
 use super::family::Architecture;
 use super::inputs::{BatchInputs, Collator};
+use super::model_config::ModelConfig;
 
 /// The files goodfit needs from a hub repository.
 const HUB_FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
@@ -18,7 +18,7 @@ pub struct ModelFolder {
     /// The folder.
     pub dir: PathBuf,
     /// Its `config.json`.
-    pub config: EncoderConfig,
+    pub config: ModelConfig,
     /// The architecture `config.json` names.
     pub architecture: Architecture,
     /// Its `model.safetensors`.
@@ -38,7 +38,17 @@ impl ModelFolder {
     ) -> Result<BatchInputs> {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let vocab = self.config.vocab_size as u32;
+        let config = match &self.config {
+            ModelConfig::Text(config) => config,
+            ModelConfig::Image(config) => {
+                let side = config.image_size;
+                let shape = (batch, 3, side, side);
+                return Ok(BatchInputs::Image {
+                    pixels: candle_core::Tensor::randn(0f32, 1.0, shape, device)?,
+                });
+            }
+        };
+        let vocab = config.vocab_size as u32;
         let ids: Vec<u32> = (0..batch * length)
             .map(|_| rng.random_range(1000.min(vocab - 1)..vocab))
             .collect();
@@ -50,7 +60,10 @@ impl ModelFolder {
 
     /// What batches this model's examples on `device` (text: padded with its padding id).
     pub fn collator(&self, device: candle_core::Device) -> Collator {
-        Collator::text(self.config.pad_token_id as u32, device)
+        match &self.config {
+            ModelConfig::Text(config) => Collator::text(config.pad_token_id as u32, device),
+            ModelConfig::Image(config) => Collator::image(config.transform(), device),
+        }
     }
 
     /// Checks that `dir` has a config, safetensors weights and a tokenizer.
@@ -77,14 +90,14 @@ impl ModelFolder {
             };
             return Err(Error::input(Position::file(dir), message));
         }
-        if !dir.join("tokenizer.json").is_file() && !dir.join("vocab.txt").is_file() {
+        let (config, architecture) = ModelConfig::read(&config_path)?;
+        let is_text = matches!(config, ModelConfig::Text(_));
+        if is_text && !dir.join("tokenizer.json").is_file() && !dir.join("vocab.txt").is_file() {
             return Err(Error::input(
                 Position::file(dir),
                 "the model folder has neither tokenizer.json nor vocab.txt",
             ));
         }
-        let config = EncoderConfig::read(&config_path)?;
-        let architecture = config.architecture(&config_path)?;
         Ok(ModelFolder {
             dir: dir.to_path_buf(),
             config,
@@ -95,9 +108,15 @@ impl ModelFolder {
 
     /// The longest input the model takes, in tokens: its position embeddings less the
     /// offset its architecture starts them at.
+    /// An image model reads one picture whatever the window: no limit (`usize::MAX`).
     pub fn positions(&self) -> usize {
-        self.config.max_position_embeddings
-            - self.architecture.position_offset(self.config.pad_token_id)
+        match &self.config {
+            ModelConfig::Text(config) => {
+                config.max_position_embeddings
+                    - self.architecture.position_offset(config.pad_token_id)
+            }
+            ModelConfig::Image(_) => usize::MAX,
+        }
     }
 }
 

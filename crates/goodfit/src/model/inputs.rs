@@ -2,15 +2,22 @@
 //! tokenizer for text), and [`BatchInputs`], a batch of them as tensors, made by a
 //! [`Collator`]. Training and evaluation move examples around by row and never look inside.
 
+use std::path::PathBuf;
+
 use candle_core::{Device, Tensor};
 
 use crate::error::{Error, Result};
+
+use super::image_transform::ImageTransform;
 
 /// One row's input, preprocessed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Example {
     /// A tokenised text: its token ids, special tokens included, truncated to the window.
     Tokens(Vec<u32>),
+    /// A picture, read from its file when batched (kept as a path: decoded pixels of a few
+    /// hundred photos would take gigabytes).
+    Image(PathBuf),
     /// A row made from features alone (oversampling of the frozen encoder's features): the
     /// backbone cannot run on it, only the head on its features.
     Synthetic,
@@ -21,6 +28,7 @@ impl Example {
     pub fn size(&self) -> usize {
         match self {
             Example::Tokens(ids) => ids.len(),
+            Example::Image(_) => 1,
             Example::Synthetic => 0,
         }
     }
@@ -45,11 +53,17 @@ pub enum BatchInputs {
 }
 
 /// Makes batches of [`BatchInputs`] from examples: text is padded to the batch's longest
-/// example with the model's padding id.
+/// example with the model's padding id; pictures are read and transformed.
 #[derive(Debug, Clone)]
 pub struct Collator {
-    pad_id: u32,
+    kind: Kind,
     device: Device,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Text { pad_id: u32 },
+    Image(ImageTransform),
 }
 
 /// A batch's inputs and how much of it is padding.
@@ -65,7 +79,18 @@ pub struct Collated {
 impl Collator {
     /// A collator for tokenised text padded with `pad_id`, its tensors on `device`.
     pub fn text(pad_id: u32, device: Device) -> Collator {
-        Collator { pad_id, device }
+        Collator {
+            kind: Kind::Text { pad_id },
+            device,
+        }
+    }
+
+    /// A collator for pictures, read and transformed by `transform`, on `device`.
+    pub fn image(transform: ImageTransform, device: Device) -> Collator {
+        Collator {
+            kind: Kind::Image(transform),
+            device,
+        }
     }
 
     /// The device batches are made on.
@@ -75,19 +100,25 @@ impl Collator {
 
     /// The examples as one batch, padded to the longest (dynamic padding).
     pub fn collate(&self, examples: &[&Example]) -> Result<Collated> {
+        let pad_id = match &self.kind {
+            Kind::Text { pad_id } => *pad_id,
+            Kind::Image(transform) => return self.collate_images(transform, examples),
+        };
         let longest = examples.iter().map(|e| e.size()).max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(examples.len() * longest);
         let mut mask = Vec::with_capacity(examples.len() * longest);
         let mut units = 0;
         for example in examples {
-            let Example::Tokens(tokens) = example else {
-                return Err(Error::Invalid(
-                    "a synthetic (oversampled) row has no input for the model to read: it can only train a head on cached features".into(),
-                ));
+            let tokens = match example {
+                Example::Tokens(tokens) => tokens,
+                Example::Synthetic => return Err(synthetic()),
+                Example::Image(_) => {
+                    return Err(Error::Invalid("a text model was given an image".into()))
+                }
             };
             units += tokens.len();
             ids.extend_from_slice(tokens);
-            ids.extend(std::iter::repeat_n(self.pad_id, longest - tokens.len()));
+            ids.extend(std::iter::repeat_n(pad_id, longest - tokens.len()));
             mask.extend(std::iter::repeat_n(1f32, tokens.len()));
             mask.extend(std::iter::repeat_n(0f32, longest - tokens.len()));
         }
@@ -101,6 +132,37 @@ impl Collator {
             slots: examples.len() * longest,
         })
     }
+}
+
+impl Collator {
+    /// The pictures as one `[batch, 3, size, size]` batch.
+    fn collate_images(
+        &self,
+        transform: &ImageTransform,
+        examples: &[&Example],
+    ) -> Result<Collated> {
+        let pixels = examples
+            .iter()
+            .map(|example| match example {
+                Example::Image(path) => transform.load(path, &self.device),
+                Example::Synthetic => Err(synthetic()),
+                Example::Tokens(_) => Err(Error::Invalid("an image model was given text".into())),
+            })
+            .collect::<Result<Vec<Tensor>>>()?;
+        Ok(Collated {
+            inputs: BatchInputs::Image {
+                pixels: Tensor::stack(&pixels, 0)?,
+            },
+            units: examples.len(),
+            slots: examples.len(),
+        })
+    }
+}
+
+fn synthetic() -> Error {
+    Error::Invalid(
+        "a synthetic (oversampled) row has no input for the model to read: it can only train a head on cached features".into(),
+    )
 }
 
 #[cfg(test)]

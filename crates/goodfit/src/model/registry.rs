@@ -6,10 +6,12 @@ use crate::error::Result;
 
 use super::backbone::Backbone;
 use super::classifier::ClassifierSpec;
-use super::config::EncoderConfig;
+
 use super::distilbert;
+use super::efficientnet;
 use super::family::{Architecture, Family};
 use super::folder::ModelFolder;
+use super::model_config::ModelConfig;
 use super::params::Params;
 use super::preprocess::Preprocessor;
 use super::text_encoder;
@@ -19,6 +21,7 @@ const FAMILIES: &[&Family] = &[
     &text_encoder::BERT,
     &text_encoder::ROBERTA,
     &distilbert::DISTILBERT,
+    &efficientnet::EFFICIENTNET_LITE0,
 ];
 
 /// The architecture of a `config.json` whose `model_type` is `model_type`, if goodfit has
@@ -50,10 +53,15 @@ pub fn block_prefix(architecture: Architecture, index: usize) -> String {
     (architecture.family().block_prefix)(index)
 }
 
+/// How many blocks `--train-layers` counts in the model of `folder`.
+pub fn blocks(folder: &ModelFolder) -> usize {
+    (folder.architecture.family().blocks)(&folder.config)
+}
+
 /// The backbone of `architecture` from `params`, shaped by `spec`.
 pub fn backbone(
     params: &mut Params,
-    config: &EncoderConfig,
+    config: &ModelConfig,
     architecture: Architecture,
     spec: &ClassifierSpec,
 ) -> Result<Box<dyn Backbone>> {

@@ -97,6 +97,10 @@ pub fn save_classifier(
         fields.insert("id2label".into(), Value::Object(id2label));
         fields.insert("label2id".into(), Value::Object(label2id));
         fields.insert("problem_type".into(), json!("single_label_classification"));
+        // An image model's config counts its classes (the pretrained one had ImageNet's).
+        if fields.contains_key("num_classes") {
+            fields.insert("num_classes".into(), json!(info.labels.len()));
+        }
         if let Some(p) = dropout {
             fields.insert("classifier_dropout".into(), json!(p));
         }
@@ -109,7 +113,10 @@ pub fn save_classifier(
                 .renames()
                 .map_or_else(|| name.clone(), |r| (r.from_canonical)(name));
             // The head's weights sit outside the encoder's prefix, as in transformers.
-            let full = if native.starts_with("classifier") || native.starts_with("pre_classifier") {
+            let full = if native.starts_with("classifier")
+                || native.starts_with("pre_classifier")
+                || prefix.is_empty()
+            {
                 native
             } else {
                 format!("{prefix}.{native}")
@@ -175,7 +182,8 @@ impl SavedClassifier {
                 format!("not a goodfit classifier description: {e}"),
             )
         })?;
-        if info.max_len > folder.positions() || info.max_len < 2 {
+        let text = matches!(folder.config, super::model_config::ModelConfig::Text(_));
+        if text && (info.max_len > folder.positions() || info.max_len < 2) {
             return Err(Error::input(
                 Position::file(&info_path).with_field("max_len"),
                 format!(

@@ -15,6 +15,7 @@ use super::family::{Architecture, Family};
 use super::folder::ModelFolder;
 use super::inputs::BatchInputs;
 use super::linear::Linear;
+use super::model_config::ModelConfig;
 use super::params::Params;
 use super::pooling::Pooling;
 use super::preprocess::Preprocessor;
@@ -29,6 +30,8 @@ pub const BERT: Family = Family {
     head_activation: HeadActivation::Tanh,
     positions_after_padding: false,
     renames: None,
+    read_config: ModelConfig::read_text,
+    blocks: layers,
     build,
     preprocessor: tokenizer,
     block_prefix,
@@ -45,21 +48,28 @@ pub const ROBERTA: Family = Family {
     head_activation: HeadActivation::Tanh,
     positions_after_padding: true,
     renames: None,
+    read_config: ModelConfig::read_text,
+    blocks: layers,
     build,
     preprocessor: tokenizer,
     block_prefix,
 };
 
+/// The encoder layers of a text encoder's config (0 for any other).
+pub fn layers(config: &ModelConfig) -> usize {
+    config.text().map_or(0, |c| c.num_hidden_layers)
+}
+
 /// The BERT family's backbone, as a [`Family`] builds it.
 pub fn build(
     params: &mut Params,
-    config: &EncoderConfig,
+    config: &ModelConfig,
     architecture: Architecture,
     spec: &ClassifierSpec,
 ) -> Result<Box<dyn Backbone>> {
     Ok(Box::new(TextEncoder::build(
         params,
-        config,
+        config.text()?,
         architecture,
         spec.pooling,
         spec.train_layers,
@@ -243,6 +253,11 @@ impl Backbone for TextEncoder {
 
     fn place(&self, name: &str) -> Place {
         place(name)
+    }
+
+    /// A hidden state per token.
+    fn prefix_floats(&self, units: usize) -> usize {
+        units * self.encoder.config().hidden_size
     }
 }
 

@@ -97,3 +97,22 @@ pub fn write_tiny_bert(dir: &Path, seed: u64) -> Result<()> {
     candle_core::safetensors::save(&tensors, dir.join("model.safetensors"))?;
     Ok(())
 }
+
+/// Writes an EfficientNet-Lite0 model folder for `image_size`-pixel inputs whose weights
+/// file is empty: every weight is then initialised from the training seed (He normal for
+/// convolutions, BatchNorm at 1 and 0 with running statistics 0 and 1), as a fresh timm
+/// model starts. For tests that must run in seconds without the real weights.
+pub fn write_random_efficientnet(dir: &Path, image_size: usize) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let config = json!({
+        "model_type": "efficientnet_lite0", "architectures": ["EfficientNetLite0"],
+        "image_size": image_size, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
+        "num_features": super::efficientnet::FEATURES, "num_classes": 1000
+    });
+    let path = dir.join("config.json");
+    std::fs::write(&path, config.to_string()).map_err(|e| Error::io(&path, e))?;
+    let path = dir.join("model.safetensors");
+    let empty: HashMap<String, Tensor> = HashMap::new();
+    safetensors::serialize_to_file(&empty, None, &path)
+        .map_err(|e| Error::Invalid(format!("cannot write {}: {e}", path.display())))
+}

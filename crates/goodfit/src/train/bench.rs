@@ -43,6 +43,8 @@ pub struct BenchConfig {
 /// What was measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
+    /// One example's input: `128 tokens`, `224×224 pixels`.
+    pub input: String,
     /// Threads candle's CPU kernels use.
     pub threads: usize,
     /// Seconds of each timed inference batch (forward only, no gradients).
@@ -89,6 +91,8 @@ pub fn bench(config: &BenchConfig) -> Result<BenchReport> {
         train_layers: config.train_layers,
         classes: 2,
     };
+    // A checkpoint's own head (ImageNet's 1,000 classes, another task's) is not benched.
+    params.forget_pretrained("classifier.");
     let classifier = Classifier::build(&mut params, &folder.config, folder.architecture, &spec)?;
     let (b, s) = (config.batch_size.max(1), config.seq_len.max(2));
     let inputs = folder.random_inputs(b, s, config.seed, &device)?;
@@ -132,7 +136,12 @@ pub fn bench(config: &BenchConfig) -> Result<BenchReport> {
             train_step_seconds.push(start.elapsed().as_secs_f64());
         }
     }
+    let input = match &folder.config {
+        crate::model::ModelConfig::Text(_) => format!("{s} tokens"),
+        crate::model::ModelConfig::Image(c) => format!("{0}×{0} pixels", c.image_size),
+    };
     Ok(BenchReport {
+        input,
         threads: candle_core::utils::get_num_threads(),
         inference_seconds,
         train_step_seconds,

@@ -344,7 +344,7 @@ fn save_fold_model(
     save_model(
         session,
         &out.join(fold_model_dir(f)),
-        &fitted.params,
+        (&fitted.params, &fitted.classifier),
         &counts,
         None,
     )

@@ -83,7 +83,7 @@ pub fn prepare(
     }
     let targets = dataset.class_indices(&labels)?;
     let all = Examples {
-        encoded: preprocessor.texts(&texts, config.max_len)?,
+        encoded: preprocessor.examples(&texts, &config.train, config.max_len)?,
         targets,
     };
     let (train_rows, val) = match &config.val {
@@ -91,7 +91,7 @@ pub fn prepare(
             let (val_texts, val_data) = read_texts(path, config, observer)?;
             let val = Examples {
                 targets: val_data.class_indices(&labels)?,
-                encoded: preprocessor.texts(&val_texts, config.max_len)?,
+                encoded: preprocessor.examples(&val_texts, path, config.max_len)?,
             };
             ((0..all.len()).collect::<Vec<usize>>(), val)
         }
@@ -132,7 +132,7 @@ pub fn prepare(
             let (test_texts, test_data) = read_texts(path, config, observer)?;
             let examples = Examples {
                 targets: test_data.class_indices(&labels)?,
-                encoded: preprocessor.texts(&test_texts, config.max_len)?,
+                encoded: preprocessor.examples(&test_texts, path, config.max_len)?,
             };
             (Some(examples), Some(test_data))
         }
@@ -180,7 +180,11 @@ pub(crate) fn read_texts(
     config: &TrainConfig,
     observer: &dyn Observer,
 ) -> Result<(Vec<String>, Dataset)> {
-    let table = read_table(path, &ReadOptions::default())?;
+    let table = if path.is_dir() {
+        crate::data::image_folder::image_folder_table(path, &config.text_col, &config.label_col)?
+    } else {
+        read_table(path, &ReadOptions::default())?
+    };
     table.column(&config.text_col)?;
     let columns = ColumnSpec {
         text: config.text_col.clone(),

@@ -1,5 +1,7 @@
 //! Running a classifier without dropout over many examples, and scoring the result.
 
+use std::path::Path;
+
 use candle_core::Device;
 
 use crate::data::LabelMap;
@@ -51,15 +53,18 @@ pub fn predict_logits(
     Ok(out)
 }
 
-/// Logits of `texts` from a saved classifier, in order (see [`log_softmax`] for
-/// probabilities); `after_batch` is called with the number of texts done.
+/// Logits of `texts` (for an image model, image paths relative to the data file `source`'s
+/// folder) from a saved classifier, in order (see [`log_softmax`] for probabilities);
+/// `after_batch` is called with the number of texts done.
 pub fn predict_texts(
     saved: &SavedClassifier,
     texts: &[String],
+    source: &Path,
     batch_size: usize,
     after_batch: &mut dyn FnMut(usize),
 ) -> Result<Vec<Vec<f64>>> {
-    let encoded = registry::preprocessor(&saved.folder)?.texts(texts, saved.info.max_len)?;
+    let encoded =
+        registry::preprocessor(&saved.folder)?.examples(texts, source, saved.info.max_len)?;
     let rows: Vec<usize> = (0..texts.len()).collect();
     predict_logits(
         &saved.classifier,

@@ -163,7 +163,7 @@ mod tests {
         else {
             panic!("states expected")
         };
-        let hidden = folder.config.hidden_size;
+        let hidden = folder.config.feature_size();
         for (state, example) in states.iter().zip(&examples.encoded) {
             assert_eq!(state.dims(), [example.size(), hidden]);
             // The storage holds this example's values only, not the padded batch's.

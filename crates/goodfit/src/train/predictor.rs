@@ -140,18 +140,20 @@ impl Predictor {
         self.members.len() > 1
     }
 
-    /// Predicts `texts` in batches of `batch_size`; `after_batch` is called with the number
-    /// of texts each member has done (so a bar spans `texts × members`).
+    /// Predicts `texts` (read from the data file `source`: an image model's image paths are
+    /// relative to its folder) in batches of `batch_size`; `after_batch` is called with the
+    /// number of texts each member has done (so a bar spans `texts × members`).
     pub fn predict(
         &self,
         texts: &[String],
+        source: &Path,
         batch_size: usize,
         after_batch: &mut dyn FnMut(usize),
     ) -> Result<Predicted> {
         let mut sets = Vec::with_capacity(self.members.len());
         let mut logits = Vec::new();
         for member in &self.members {
-            logits = predict_texts(member, texts, batch_size, after_batch)?;
+            logits = predict_texts(member, texts, source, batch_size, after_batch)?;
             sets.push(logits.iter().map(|z| softmax(z)).collect::<Vec<_>>());
         }
         if !self.is_ensemble() {

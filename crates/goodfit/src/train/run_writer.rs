@@ -139,7 +139,7 @@ pub(crate) fn write_run(
     save_model(
         session,
         &out.join(MODEL_DIR),
-        outcome.params,
+        (outcome.params, outcome.classifier),
         &counts,
         rule.clone(),
     )?;
@@ -167,12 +167,13 @@ pub(crate) fn write_run(
     Ok((result, rule))
 }
 
-/// Saves `params` as the session's classifier in the model folder `dir`, with the training
+/// Saves `params` (and the buffers of the `classifier` they belong to: BatchNorm's running
+/// statistics) as the session's classifier in the model folder `dir`, with the training
 /// rows' class `counts` and the decision `rule`.
 pub(crate) fn save_model(
     session: &Session,
     dir: &Path,
-    params: &Params,
+    (params, classifier): (&Params, &Classifier),
     counts: &[usize],
     rule: Option<DecisionRule>,
 ) -> Result<()> {
@@ -187,11 +188,13 @@ pub(crate) fn save_model(
         class_counts: counts.to_vec(),
         decision: rule,
     };
+    let mut weights = params.tensors();
+    weights.extend(classifier.backbone().buffers()?);
     save_classifier(
         dir,
         &session.folder,
         &session.preprocessor,
-        &params.tensors(),
+        &weights,
         &info,
         config.dropout,
     )

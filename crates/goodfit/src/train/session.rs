@@ -68,13 +68,14 @@ impl Session {
         let mut cache_states =
             session.config.cache_frozen && classifier.backbone().frozen_blocks() > 0;
         if cache_states && !features {
-            let tokens: usize = [Some(&session.data.train), Some(&session.data.val)]
+            let floats: usize = [Some(&session.data.train), Some(&session.data.val)]
                 .into_iter()
                 .chain([session.data.test.as_ref()])
                 .flatten()
                 .flat_map(|e| e.encoded.iter().map(Example::size))
+                .map(|units| classifier.backbone().prefix_floats(units))
                 .sum();
-            let bytes = tokens * session.folder.config.hidden_size * 4;
+            let bytes = floats * 4;
             if bytes > FROZEN_CACHE_LIMIT {
                 observer.message(&format!(
                     "not keeping the frozen layers' output: it would take {:.1} GiB (over {} GiB); every epoch runs the whole encoder",

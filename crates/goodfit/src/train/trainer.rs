@@ -209,6 +209,17 @@ pub fn fit(
         swa_count: 0,
     };
     let mut best: BTreeMap<String, Tensor> = snapshot(&vars)?;
+    // The backbone's buffers (BatchNorm's running statistics) go with the weights they were
+    // computed with: kept with the best epoch, saved in checkpoints, restored with both.
+    let buffers = |classifier: &Classifier| -> Result<BTreeMap<String, Tensor>> {
+        classifier
+            .backbone()
+            .buffers()?
+            .into_iter()
+            .map(|(n, t)| Ok((n, t.copy()?)))
+            .collect()
+    };
+    let mut best_buffers = buffers(&classifier)?;
     // θ₀ for weight drift: the pretrained (and freshly initialised) weights, taken before a
     // resumed run loads its checkpoint.
     let mut start_weights = params.tensors();
@@ -230,6 +241,13 @@ pub fn fit(
                 averaged.insert(name.clone(), a.copy()?);
             }
         }
+        let current: BTreeMap<String, Tensor> = saved.params.into_iter().collect();
+        classifier.backbone().set_buffers(&current)?;
+        best_buffers = saved
+            .best
+            .into_iter()
+            .filter(|(n, _)| best_buffers.contains_key(n))
+            .collect();
         optimizer.load_state(&saved.optimizer)?;
         state = saved.state;
         observer.message(&format!("resuming after epoch {}", state.epochs_done));
@@ -379,8 +397,12 @@ pub fn fit(
             state.swa_count += 1;
             average_into(&mut averaged, &current, state.swa_count)?;
         }
+        let current_buffers = buffers(&classifier)?;
         match state.early_stopping.update(epoch, monitored) {
-            Outcome::Improved => best = current.clone(),
+            Outcome::Improved => {
+                best = current.clone();
+                best_buffers = current_buffers.clone();
+            }
             Outcome::NotImproved => {}
             Outcome::Stop => state.stopped_early = stop_after.is_none(),
         }
@@ -390,11 +412,16 @@ pub fn fit(
         observer.epoch_end(&record);
         if let Some((out, _)) = run {
             write_history(out, &state.history)?;
+            let with = |weights: &BTreeMap<String, Tensor>, b: &BTreeMap<String, Tensor>| {
+                let mut all = weights.clone();
+                all.extend(b.iter().map(|(n, t)| (n.clone(), t.clone())));
+                all
+            };
             checkpoint::save(
                 &out.join(CHECKPOINT_FILE),
                 &state,
-                &current,
-                &best,
+                &with(&current, &current_buffers),
+                &with(&best, &best_buffers),
                 &averaged,
                 &optimizer.state()?,
             )?;
@@ -434,6 +461,7 @@ pub fn fit(
         for (name, var) in &vars {
             var.set(&best[name])?;
         }
+        classifier.backbone().set_buffers(&best_buffers)?;
     }
     let val = scorer.score(&classifier, val.examples, val.cached, None, "validation")?;
     Ok(Fitted {

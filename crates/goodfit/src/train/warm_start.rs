@@ -31,7 +31,7 @@ pub fn apply(
     folder: &ModelFolder,
     device: &Device,
 ) -> Result<()> {
-    let layers = folder.config.num_hidden_layers;
+    let layers = registry::blocks(folder);
     if let Some(dir) = &config.init_head {
         for (name, tensor) in head_weights(dir, config, labels, device)? {
             params.set_pretrained(name, tensor);

@@ -48,7 +48,7 @@ impl Search<'_> {
             Plan::Split(why) => Err(why),
         };
         let ctx = Context {
-            layers: session.folder.config.num_hidden_layers,
+            layers: crate::model::registry::blocks(&session.folder),
             positions: session.positions(),
             objective: self.select.objective(),
             facts,

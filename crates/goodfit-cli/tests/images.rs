@@ -1,0 +1,137 @@
+//! Image classification end to end on a randomly initialised EfficientNet-Lite0 at 64
+//! pixels and a folder of small coloured pictures: `train` on an image folder (the top
+//! blocks train, BatchNorm statistics included), `eval` of the saved model giving the
+//! scores `train` reported, `predict` from a CSV of image paths, and clear errors for a
+//! missing or unreadable picture.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ok, refused};
+use serde_json::Value;
+
+/// Pictures of three classes in `dir/<class>/`: red, green or blue squares of 20×20 with
+/// noise, `per_class` each.
+fn pictures(dir: &Path, per_class: usize, seed: u32) {
+    for (c, class) in ["blue", "green", "red"].iter().enumerate() {
+        let folder = dir.join(class);
+        std::fs::create_dir_all(&folder).unwrap();
+        for i in 0..per_class {
+            let picture = image::RgbImage::from_fn(20, 20, |x, y| {
+                let noise = ((x * 7 + y * 13 + i as u32 * 31 + seed) % 60) as u8;
+                let mut pixel = [noise; 3];
+                pixel[2 - c] = 200 + noise / 2;
+                image::Rgb(pixel)
+            });
+            picture.save(folder.join(format!("{i}.png"))).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_image_folder_trains_evaluates_and_predicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("effnet");
+    goodfit::model::tiny::write_random_efficientnet(&model, 64).unwrap();
+    let (train, test) = (dir.path().join("train"), dir.path().join("test"));
+    pictures(&train, 8, 0);
+    pictures(&test, 4, 5);
+    let out = dir.path().join("run");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (model_s, train_s, test_s, out_s) = (s(&model), s(&train), s(&test), s(&out));
+    let stdout = ok(&[
+        "train",
+        "--model",
+        &model_s,
+        "--train",
+        &train_s,
+        "--test",
+        &test_s,
+        "--out",
+        &out_s,
+        "--text-col",
+        "image",
+        "--train-layers",
+        "2",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--val-fraction",
+        "0.25",
+    ])
+    .stdout;
+    let stdout = String::from_utf8_lossy(&stdout);
+    assert!(stdout.contains("diagnosis:"), "{stdout}");
+    assert!(out.join("report.html").is_file());
+
+    // The saved model: the classes, and BatchNorm's running statistics with the weights.
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("model/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["num_classes"], 3);
+    assert_eq!(config["id2label"]["2"], "red");
+    let weights = std::fs::read(out.join("model/model.safetensors")).unwrap();
+    // A safetensors file starts with its header's length (8 bytes) and the JSON header.
+    let length = u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&weights[8..8 + length]).unwrap();
+    for name in [
+        "bn2.running_var",
+        "blocks.6.0.bn3.running_mean",
+        "classifier.weight",
+    ] {
+        assert!(header.get(name).is_some(), "{name} is saved");
+    }
+
+    // `eval` of the saved model scores the test folder as `train` did.
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let eval: Value =
+        serde_json::from_slice(&ok(&["eval", "--run", &out_s, "--data", &test_s, "--json"]).stdout)
+            .unwrap();
+    let (a, b) = (
+        eval["f1_macro"].as_f64().unwrap(),
+        metrics["test"]["f1_macro"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-9, "eval {a} vs train {b}");
+
+    // `predict` from a CSV of paths relative to it.
+    let csv = dir.path().join("new.csv");
+    std::fs::write(&csv, "image\ntest/red/0.png\ntest/blue/1.png\n").unwrap();
+    let predictions = dir.path().join("predictions.csv");
+    ok(&[
+        "predict",
+        "--run",
+        &out_s,
+        "--input",
+        &s(&csv),
+        "--output",
+        &s(&predictions),
+    ]);
+    let written = std::fs::read_to_string(&predictions).unwrap();
+    assert_eq!(written.lines().count(), 3, "{written}");
+    assert!(
+        written.starts_with("image,pred,prob_blue,prob_green,prob_red"),
+        "{written}"
+    );
+
+    // A missing picture and a file that is not a picture are errors naming them.
+    std::fs::write(&csv, "image\ntest/red/0.png\ntest/red/missing.png\n").unwrap();
+    let error = refused(&[
+        "predict",
+        "--run",
+        &out_s,
+        "--input",
+        &s(&csv),
+        "--output",
+        &s(&predictions),
+    ]);
+    assert!(error.contains("missing.png"), "{error}");
+    std::fs::write(test.join("red/broken.png"), "not a picture").unwrap();
+    let error = refused(&["eval", "--run", &out_s, "--data", &test_s]);
+    assert!(
+        error.contains("broken.png") && error.contains("PNG or JPEG"),
+        "{error}"
+    );
+}

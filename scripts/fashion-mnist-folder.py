@@ -1,9 +1,14 @@
-"""Writes a small, imbalanced image-classification set in torchvision's ImageFolder layout
-from Debian's dataset-fashion-mnist (MIT; `apt-get install dataset-fashion-mnist`), using
-its training file only: for each chosen class, the first N images of that class as
-28x28 grayscale PNGs, split into train/ and test/ folders (no image in both).
+"""Writes image-classification sets in torchvision's ImageFolder layout from Debian's
+dataset-fashion-mnist (MIT, Zalando Research; `apt-get install dataset-fashion-mnist`) as
+28x28 grayscale PNGs.
 
-    python3 scripts/fashion-mnist-folder.py OUT_DIR [--classes 0,1,7] [--train 60,30,10] [--test 50]
+    # The shipped long-tailed example (examples/fashion_mnist_lt): train/ holds, from the
+    # package's training file, the first 400 images of class 0 down to the first 8 of class
+    # 9 (a geometric tail); test/ holds the first 100 images of each class of its test file.
+    python3 scripts/fashion-mnist-folder.py examples/fashion_mnist_lt --long-tail
+
+    # A small set for experiments, from the training file only (train and test disjoint).
+    python3 scripts/fashion-mnist-folder.py OUT --classes 0,1,7 --train 60,30,10 --test 50
 
 Standard library only (gzip, struct, zlib).
 """
@@ -37,29 +42,45 @@ def png(pixels, width, height):
                 + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
             + chunk(b"IEND", b""))
+
+
+def load(part):
+    images, rows, cols = read_idx(os.path.join(SOURCE, f"{part}-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(SOURCE, f"{part}-labels-idx1-ubyte.gz"))
+    return images, labels, rows, cols
+
+
+def write(out, split, images, labels, rows, cols, counts, skip=None):
+    skip = skip or {}
+    for c, n in counts.items():
+        indices = [i for i, label in enumerate(labels) if label == c][skip.get(c, 0):][:n]
+        folder = os.path.join(out, split, NAMES[c])
+        os.makedirs(folder, exist_ok=True)
+        for i in indices:
+            with open(os.path.join(folder, f"{i:05d}.png"), "wb") as f:
+                f.write(png(images[i], cols, rows))
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
+    parser.add_argument("--long-tail", action="store_true")
     parser.add_argument("--classes", default="0,1,7")
     parser.add_argument("--train", default="60,30,10", help="training images per class")
     parser.add_argument("--test", type=int, default=50, help="test images per class")
     args = parser.parse_args()
+    train = load("train")
+    if args.long_tail:
+        counts = {c: round(400 * (8 / 400) ** (c / 9)) for c in range(10)}
+        write(args.out, "train", *train, counts)
+        write(args.out, "test", *load("t10k"), {c: 100 for c in range(10)})
+        return
     classes = [int(c) for c in args.classes.split(",")]
-    train = [int(n) for n in args.train.split(",")]
-    images, rows, cols = read_idx(os.path.join(SOURCE, "train-images-idx3-ubyte.gz"))
-    labels = read_idx(os.path.join(SOURCE, "train-labels-idx1-ubyte.gz"))
-    for c, n_train in zip(classes, train):
-        indices = [i for i, label in enumerate(labels) if label == c][:n_train + args.test]
-        for split, chosen in [("train", indices[:n_train]), ("test", indices[n_train:])]:
-            folder = os.path.join(args.out, split, NAMES[c])
-            os.makedirs(folder, exist_ok=True)
-            for i in chosen:
-                with open(os.path.join(folder, f"{i:05d}.png"), "wb") as f:
-                    f.write(png(images[i], cols, rows))
+    counts = dict(zip(classes, [int(n) for n in args.train.split(",")]))
+    write(args.out, "train", *train, counts)
+    write(args.out, "test", *train, {c: args.test for c in classes}, skip=counts)
 
 
 if __name__ == "__main__":

@@ -135,3 +135,81 @@ fn an_image_folder_trains_evaluates_and_predicts() {
         "{error}"
     );
 }
+
+#[test]
+fn augmentation_trains_images_and_is_refused_for_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("effnet");
+    goodfit::model::tiny::write_random_efficientnet(&model, 64).unwrap();
+    let train = dir.path().join("train");
+    pictures(&train, 6, 1);
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let out = dir.path().join("run");
+    let augment = [
+        "--augment-crop",
+        "0.5",
+        "--augment-flip",
+        "true",
+        "--augment-rotate",
+        "10",
+        "--augment-jitter",
+        "0.2",
+    ];
+    let mut args = vec![
+        "train".to_string(),
+        "--model".into(),
+        s(&model),
+        "--train".into(),
+        s(&train),
+        "--out".into(),
+        s(&out),
+        "--text-col".into(),
+        "image".into(),
+        "--train-layers".into(),
+        "1".into(),
+        "--epochs".into(),
+        "1".into(),
+        "--batch-size".into(),
+        "6".into(),
+    ];
+    args.extend(augment.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let stderr = String::from_utf8_lossy(&ok(&args).stderr).into_owned();
+    assert!(stderr.contains("augmentation:"), "{stderr}");
+    let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(config.contains("augment_flip = true"), "{config}");
+
+    // A text model refuses them, naming the flags.
+    let (text_model, reviews) = common::setup(dir.path());
+    let error = refused(&[
+        "train",
+        "--model",
+        &s(&text_model),
+        "--train",
+        &s(&reviews),
+        "--out",
+        &s(&dir.path().join("text-run")),
+        "--augment-flip",
+        "true",
+    ]);
+    assert!(
+        error.contains("--augment-flip") && error.contains("text model"),
+        "{error}"
+    );
+    let error = refused(&[
+        "train",
+        "--model",
+        &s(&model),
+        "--train",
+        &s(&train),
+        "--out",
+        &s(&out),
+        "--overwrite",
+        "--augment-rotate",
+        "400",
+    ]);
+    assert!(
+        error.contains("--augment-rotate must be between 0 and 180"),
+        "{error}"
+    );
+}

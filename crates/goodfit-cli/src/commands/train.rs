@@ -180,6 +180,27 @@ pub struct TrainArgs {
     #[arg(long, value_name = "ALPHA")]
     #[serde(skip_serializing_if = "Option::is_none")]
     mixup: Option<f64>,
+    /// Image models: random resized crops keeping at least this share of a training
+    /// picture's area (torchvision's RandomResizedCrop scale; 0.08 is its default); 0 is
+    /// off [default: 0].
+    #[arg(long, value_name = "SHARE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    augment_crop: Option<f64>,
+    /// Image models: flip training pictures left–right at random: true or false
+    /// [default: false].
+    #[arg(long, value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    augment_flip: Option<bool>,
+    /// Image models: rotate training pictures by up to this many degrees either way; 0 is
+    /// off [default: 0].
+    #[arg(long, value_name = "DEGREES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    augment_rotate: Option<f64>,
+    /// Image models: colour jitter, brightness, contrast and saturation each scaled by a
+    /// factor in [1 − J, 1 + J]; 0 is off [default: 0].
+    #[arg(long, value_name = "J")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    augment_jitter: Option<f64>,
     /// Easy data augmentation: add N copies of each training text with random word swaps
     /// (even copies) or deletions (odd ones); not with --auto or --cv-folds [default: 0].
     #[arg(long, value_name = "N")]

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use image::imageops::FilterType;
+use image::RgbImage;
 
 use crate::error::{Error, Position, Result};
 
@@ -26,6 +27,18 @@ impl ImageTransform {
     /// The picture at `path` as a `[3, size, size]` tensor on `device`; an error names the
     /// file when it is missing or not an image goodfit can decode.
     pub fn load(&self, path: &Path, device: &Device) -> Result<Tensor> {
+        let size = self.size as u32;
+        let rgb = Self::decode(path)?;
+        let rgb = if rgb.dimensions() == (size, size) {
+            rgb
+        } else {
+            image::imageops::resize(&rgb, size, size, FilterType::Triangle)
+        };
+        self.tensor(&rgb, device)
+    }
+
+    /// The picture at `path`, decoded to RGB.
+    pub fn decode(path: &Path) -> Result<RgbImage> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let decoded = image::load_from_memory(&bytes).map_err(|e| {
             Error::input(
@@ -33,13 +46,11 @@ impl ImageTransform {
                 format!("not an image goodfit can read (PNG or JPEG): {e}"),
             )
         })?;
-        let size = self.size as u32;
-        let rgb = decoded.to_rgb8();
-        let rgb = if rgb.dimensions() == (size, size) {
-            rgb
-        } else {
-            image::imageops::resize(&rgb, size, size, FilterType::Triangle)
-        };
+        Ok(decoded.to_rgb8())
+    }
+
+    /// A `size` × `size` RGB picture as the normalised `[3, size, size]` input.
+    pub fn tensor(&self, rgb: &RgbImage, device: &Device) -> Result<Tensor> {
         let plane = self.size * self.size;
         let mut values = vec![0f32; 3 * plane];
         for (i, pixel) in rgb.pixels().enumerate() {

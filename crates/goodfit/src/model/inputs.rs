@@ -3,11 +3,16 @@
 //! [`Collator`]. Training and evaluation move examples around by row and never look inside.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use candle_core::{Device, Tensor};
 
 use crate::error::{Error, Result};
 
+use super::image_augment::ImageAugment;
 use super::image_transform::ImageTransform;
 
 /// One row's input, preprocessed.
@@ -63,7 +68,15 @@ pub struct Collator {
 #[derive(Debug, Clone)]
 enum Kind {
     Text { pad_id: u32 },
-    Image(ImageTransform),
+    Image(ImageTransform, Option<Augmenting>),
+}
+
+/// Training pictures' random changes and the generator they draw from (one per epoch,
+/// shared by the epoch's batches, which run in order).
+#[derive(Debug, Clone)]
+struct Augmenting {
+    augment: ImageAugment,
+    rng: Arc<Mutex<ChaCha8Rng>>,
 }
 
 /// A batch's inputs and how much of it is padding.
@@ -88,9 +101,22 @@ impl Collator {
     /// A collator for pictures, read and transformed by `transform`, on `device`.
     pub fn image(transform: ImageTransform, device: Device) -> Collator {
         Collator {
-            kind: Kind::Image(transform),
+            kind: Kind::Image(transform, None),
             device,
         }
+    }
+
+    /// This collator with `augment` applied to every picture it reads, drawn from `seed`
+    /// (a training epoch's); a text collator, or `augment` off, is returned as it is.
+    pub fn augmented(&self, augment: ImageAugment, seed: u64) -> Collator {
+        let mut collator = self.clone();
+        if let Kind::Image(_, augmenting) = &mut collator.kind {
+            *augmenting = augment.is_on().then(|| Augmenting {
+                augment,
+                rng: Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed))),
+            });
+        }
+        collator
     }
 
     /// The device batches are made on.
@@ -102,7 +128,9 @@ impl Collator {
     pub fn collate(&self, examples: &[&Example]) -> Result<Collated> {
         let pad_id = match &self.kind {
             Kind::Text { pad_id } => *pad_id,
-            Kind::Image(transform) => return self.collate_images(transform, examples),
+            Kind::Image(transform, augmenting) => {
+                return self.collate_images(transform, augmenting.as_ref(), examples)
+            }
         };
         let longest = examples.iter().map(|e| e.size()).max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(examples.len() * longest);
@@ -139,14 +167,25 @@ impl Collator {
     fn collate_images(
         &self,
         transform: &ImageTransform,
+        augmenting: Option<&Augmenting>,
         examples: &[&Example],
     ) -> Result<Collated> {
         let pixels = examples
             .iter()
-            .map(|example| match example {
-                Example::Image(path) => transform.load(path, &self.device),
-                Example::Synthetic => Err(synthetic()),
-                Example::Tokens(_) => Err(Error::Invalid("an image model was given text".into())),
+            .map(|example| match (example, augmenting) {
+                (Example::Image(path), None) => transform.load(path, &self.device),
+                (Example::Image(path), Some(a)) => {
+                    let picture = ImageTransform::decode(path)?;
+                    let mut rng = a.rng.lock().map_err(|_| {
+                        Error::Invalid("a training thread panicked while augmenting".into())
+                    })?;
+                    let changed = a.augment.apply(&picture, transform.size as u32, &mut rng);
+                    transform.tensor(&changed, &self.device)
+                }
+                (Example::Synthetic, _) => Err(synthetic()),
+                (Example::Tokens(_), _) => {
+                    Err(Error::Invalid("an image model was given text".into()))
+                }
             })
             .collect::<Result<Vec<Tensor>>>()?;
         Ok(Collated {

@@ -14,6 +14,7 @@ pub mod efficientnet_import;
 pub mod family;
 pub mod folder;
 pub mod head;
+pub mod image_augment;
 pub mod image_config;
 pub mod image_transform;
 pub mod inputs;

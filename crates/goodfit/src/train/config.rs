@@ -122,6 +122,16 @@ pub struct TrainConfig {
     pub eda_copies: usize,
     /// EDA's α: the share of a text's words swapped, or each word's chance of deletion.
     pub eda_alpha: f64,
+    /// Image models: a random resized crop keeping at least this share of the picture's
+    /// area (torchvision's `RandomResizedCrop(scale=(s, 1))`; 0: off).
+    pub augment_crop: f64,
+    /// Image models: flip training pictures left–right with probability ½.
+    pub augment_flip: bool,
+    /// Image models: rotate training pictures by up to this many degrees (0: off).
+    pub augment_rotate: f64,
+    /// Image models: colour jitter of brightness, contrast and saturation by factors in
+    /// [1 − j, 1 + j] (0: off).
+    pub augment_jitter: f64,
     /// Epochs without improvement before stopping (0: never stop early).
     pub patience: usize,
     /// The smallest change that counts as an improvement.
@@ -216,6 +226,10 @@ impl Default for TrainConfig {
             mixup: 0.0,
             eda_copies: 0,
             eda_alpha: 0.1,
+            augment_crop: 0.0,
+            augment_flip: false,
+            augment_rotate: 0.0,
+            augment_jitter: 0.0,
             class_weight: ClassWeight::None,
             loss: LossKind::CrossEntropy,
             focal_gamma: 2.0,
@@ -275,6 +289,16 @@ impl TrainConfig {
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string(self)
             .map_err(|error| Error::Invalid(format!("cannot write the configuration: {error}")))
+    }
+
+    /// The image augmentations the `--augment-*` settings turn on.
+    pub fn image_augment(&self) -> crate::model::image_augment::ImageAugment {
+        crate::model::image_augment::ImageAugment {
+            crop: self.augment_crop,
+            flip: self.augment_flip,
+            rotate: self.augment_rotate,
+            jitter: self.augment_jitter,
+        }
     }
 
     /// Whether an imbalance remedy is set: class weights, a loss other than cross-entropy,
@@ -379,6 +403,15 @@ impl TrainConfig {
                 "--rdrop must be zero or positive, not {}",
                 self.rdrop
             ));
+        }
+        for (flag, value, max) in [
+            ("--augment-crop", self.augment_crop, 1.0),
+            ("--augment-rotate", self.augment_rotate, 180.0),
+            ("--augment-jitter", self.augment_jitter, 0.99),
+        ] {
+            if !(value.is_finite() && (0.0..=max).contains(&value)) {
+                return bad(format!("{flag} must be between 0 and {max}, not {value}"));
+            }
         }
         if !(self.mixup.is_finite() && self.mixup >= 0.0) {
             return bad(format!(

@@ -4,7 +4,7 @@
 
 use candle_core::Device;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::registry;
 use crate::model::{
     resolve_model, Classifier, ClassifierSpec, Collator, Example, ModelFolder, Params,
@@ -197,6 +197,18 @@ impl SessionInputs {
         let model_dir = resolve_model(&config.model)?;
         let folder = ModelFolder::open(&model_dir)?;
         let preprocessor = registry::preprocessor(&folder)?;
+        if config.image_augment().is_on() {
+            if let crate::model::ModelConfig::Text(text) = &folder.config {
+                return Err(Error::Invalid(format!(
+                    "--augment-crop, --augment-flip, --augment-rotate and --augment-jitter change pictures, and {} is a text model ({})",
+                    model_dir.display(),
+                    text.model_type
+                )));
+            }
+            observer.message(
+                "augmentation: training pictures are changed anew every epoch, so the frozen layers run on them every time (validation and test still use the cache)",
+            );
+        }
         let positions = folder.positions();
         let mut config = config.clone();
         if config.max_len > positions {

@@ -256,6 +256,11 @@ pub fn fit(
     let scorer = Scorer::new(session, observer);
     let last_epoch = stop_after.map_or(config.epochs, |e| e.clamp(1, config.epochs));
     let lengths: Vec<usize> = train.encoded.iter().map(Example::size).collect();
+    // Augmented training pictures differ every epoch: what the frozen layers make of them
+    // cannot be kept, so training batches run the whole backbone (validation still reads
+    // the cache).
+    let augment = config.image_augment();
+    let train_cached = if augment.is_on() { None } else { cached };
 
     while state.epochs_done < last_epoch && !state.stopped_early {
         let epoch = state.epochs_done + 1;
@@ -274,14 +279,24 @@ pub fn fit(
         let mut loss_sum = 0.0;
         let mut penalty_sum = 0.0;
         let mut accumulated: Option<candle_core::backprop::GradStore> = None;
+        let epoch_collator = collator.augmented(
+            augment,
+            config.seed ^ (epoch as u64).wrapping_mul(0xA076_1D64_78BD_642F),
+        );
         for (index, rows) in batches.iter().enumerate() {
             let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
             let mix = (config.mixup > 0.0)
                 .then(|| Mix::draw(config.mixup, rows.len(), config.seed, epoch, index))
                 .transpose()?;
             let forward = |mode: &mut Mode| {
-                let pooled =
-                    pooled_rows(&classifier, &train.encoded, rows, cached, mode, &collator)?;
+                let pooled = pooled_rows(
+                    &classifier,
+                    &train.encoded,
+                    rows,
+                    train_cached,
+                    mode,
+                    &epoch_collator,
+                )?;
                 let pooled = match &mix {
                     Some(mix) => mix.apply(&pooled)?,
                     None => pooled,

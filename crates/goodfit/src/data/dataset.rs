@@ -60,9 +60,15 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Reads a labelled dataset from a CSV, JSONL or Parquet file.
+    /// Reads a labelled dataset from a CSV, JSONL or Parquet file; a folder is read as an
+    /// image folder (one sub-folder per class, see [`super::image_folder`]), its paths in
+    /// the text column.
     pub fn read(path: &Path, columns: &ColumnSpec, options: &ReadOptions) -> Result<Dataset> {
-        let table = read_table(path, options)?;
+        let table = if path.is_dir() {
+            super::image_folder::image_folder_table(path, &columns.text, &columns.label)?
+        } else {
+            read_table(path, options)?
+        };
         Dataset::from_table(&table, columns)
     }
 

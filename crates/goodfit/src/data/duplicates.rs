@@ -51,7 +51,7 @@ pub struct DuplicateGroup {
 }
 
 /// Exact duplicates inside one dataset.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct DuplicateReport {
     /// Groups of two or more equal examples.
     pub groups: usize,
@@ -115,7 +115,7 @@ pub struct Leak {
 }
 
 /// Test examples that are exact copies of training examples.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct LeakageReport {
     /// Rows in the test file.
     pub test_rows: usize,

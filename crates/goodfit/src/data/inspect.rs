@@ -10,6 +10,7 @@ use crate::error::Result;
 
 use super::dataset::{join_labels, Dataset, Inputs};
 use super::duplicates::{find_duplicates, find_leakage, DuplicateReport, LeakageReport};
+use super::image_stats::{image_stats, ImageStats};
 use super::label::{Label, LabelMap};
 use super::lengths::{char_lengths, length_stats, token_lengths, LengthStats};
 
@@ -65,6 +66,9 @@ pub struct DataSummary {
     pub empty_texts: usize,
     /// Exact duplicates.
     pub duplicates: DuplicateReport,
+    /// Pictures: sizes, channels, unreadable files, duplicates and leakage (image data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<ImageStats>,
     /// The test file, when one was given.
     pub test: Option<TestSummary>,
     /// Problems worth acting on, in plain words.
@@ -122,7 +126,9 @@ pub fn inspect(
         ));
     }
 
+    let pictures = image_paths(data);
     let (kind, features, lengths, empty_texts) = match &data.inputs {
+        Inputs::Text(_) if pictures.is_some() => ("image", None, None, 0),
         Inputs::Text(texts) => {
             let lengths = match tokenizer {
                 Some(tokenizer) => length_stats(&token_lengths(tokenizer, texts)?, "tokens"),
@@ -156,7 +162,12 @@ pub fn inspect(
         Inputs::Features { names, .. } => ("tabular", Some(names.clone()), None, 0),
     };
 
-    let duplicates = find_duplicates(data);
+    // Pictures are compared by their files (below), not by their paths.
+    let duplicates = if pictures.is_some() {
+        DuplicateReport::default()
+    } else {
+        find_duplicates(data)
+    };
     if duplicates.groups > 0 {
         warnings.push(format!(
             "{} duplicate rows in {} groups{}",
@@ -173,7 +184,14 @@ pub fn inspect(
         ));
     }
 
-    let test = test.map(|test| summarise_test(data, test, &map, &mut warnings));
+    let images = pictures.map(|paths| {
+        let test_paths = test.and_then(image_paths);
+        let stats = image_stats(&paths, &data.labels, test_paths.as_deref());
+        image_warnings(&stats, &mut warnings);
+        stats
+    });
+    let by_files = images.is_some();
+    let test = test.map(|test| summarise_test(data, test, &map, by_files, &mut warnings));
     Ok(DataSummary {
         file: data.path.clone(),
         rows: data.len(),
@@ -184,9 +202,69 @@ pub fn inspect(
         lengths,
         empty_texts,
         duplicates,
+        images,
         test,
         warnings,
     })
+}
+
+/// The picture files of `data`, when its input column holds image paths (every value ends
+/// in .png, .jpg or .jpeg), resolved as training resolves them: relative to the data
+/// file's folder, or to the image folder itself.
+fn image_paths(data: &Dataset) -> Option<Vec<std::path::PathBuf>> {
+    let Inputs::Text(values) = &data.inputs else {
+        return None;
+    };
+    let is_picture = |v: &String| {
+        let lower = v.to_lowercase();
+        [".png", ".jpg", ".jpeg"].iter().any(|e| lower.ends_with(e))
+    };
+    if values.is_empty() || !values.iter().all(is_picture) {
+        return None;
+    }
+    let base = if data.path.is_dir() {
+        data.path.as_path()
+    } else {
+        data.path.parent().unwrap_or(std::path::Path::new("."))
+    };
+    Some(values.iter().map(|v| base.join(v)).collect())
+}
+
+/// Warnings for unreadable pictures, duplicates and leakage.
+fn image_warnings(stats: &ImageStats, warnings: &mut Vec<String>) {
+    if let Some(first) = stats.unreadable.first() {
+        warnings.push(format!(
+            "{} pictures cannot be read (first: row {}, {}: {})",
+            stats.unreadable.len(),
+            first.row,
+            first.path.display(),
+            first.why
+        ));
+    }
+    for (groups, what) in [
+        (&stats.exact_duplicates, "identical"),
+        (&stats.near_duplicates, "near-identical"),
+    ] {
+        if !groups.is_empty() {
+            let conflicting = groups.iter().filter(|g| g.conflicting).count();
+            warnings.push(format!(
+                "{} groups of {what} pictures ({} pictures){}",
+                groups.len(),
+                groups.iter().map(|g| g.rows.len()).sum::<usize>(),
+                if conflicting > 0 {
+                    format!(", {conflicting} with conflicting labels")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    if stats.exact_leaks + stats.near_leaks > 0 {
+        warnings.push(format!(
+            "leakage: {} test pictures are identical and {} near-identical to training pictures; test scores will be optimistic",
+            stats.exact_leaks, stats.near_leaks
+        ));
+    }
 }
 
 /// The test file's classes, unseen labels and leakage, adding warnings for each problem.
@@ -194,6 +272,7 @@ fn summarise_test(
     train: &Dataset,
     test: &Dataset,
     train_map: &LabelMap,
+    pictures: bool,
     warnings: &mut Vec<String>,
 ) -> TestSummary {
     let unseen: Vec<Label> = test
@@ -212,7 +291,12 @@ fn summarise_test(
             join_labels(&unseen)
         ));
     }
-    let leakage = find_leakage(train, test);
+    // Pictures leak by their files (the image statistics), not by their paths.
+    let leakage = if pictures {
+        LeakageReport::default()
+    } else {
+        find_leakage(train, test)
+    };
     if leakage.leaked_rows > 0 {
         warnings.push(format!(
             "leakage: {} of {} test rows ({:.1}%) also appear in the training file; test scores will be optimistic",
@@ -249,6 +333,26 @@ impl fmt::Display for DataSummary {
             "imbalance ratio (largest / smallest): {:.2}",
             self.imbalance_ratio
         )?;
+        if let Some(images) = &self.images {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "pictures: {} read; width {}–{} (median {}), height {}–{} (median {}); {}",
+                images.pictures,
+                images.width[0],
+                images.width[2],
+                images.width[1],
+                images.height[0],
+                images.height[2],
+                images.height[1],
+                images
+                    .channels
+                    .iter()
+                    .map(|(c, n)| format!("{n} {c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
         if let Some(lengths) = &self.lengths {
             writeln!(f)?;
             writeln!(f, "text length in {}:", lengths.unit)?;

@@ -7,6 +7,7 @@ pub mod csv_reader;
 pub mod dataset;
 pub mod duplicates;
 pub mod image_folder;
+pub mod image_stats;
 pub mod inspect;
 pub mod jsonl_reader;
 pub mod label;

@@ -116,6 +116,20 @@ fn an_image_folder_trains_evaluates_and_predicts() {
         "{written}"
     );
 
+    // `predict` on a folder: every picture under it.
+    ok(&[
+        "predict",
+        "--run",
+        &out_s,
+        "--input",
+        &test_s,
+        "--output",
+        &s(&predictions),
+    ]);
+    let written = std::fs::read_to_string(&predictions).unwrap();
+    assert_eq!(written.lines().count(), 13, "{written}");
+    assert!(written.contains("\nblue/0.png,"), "{written}");
+
     // A missing picture and a file that is not a picture are errors naming them.
     std::fs::write(&csv, "image\ntest/red/0.png\ntest/red/missing.png\n").unwrap();
     let error = refused(&[

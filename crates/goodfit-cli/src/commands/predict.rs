@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use goodfit::data::image_folder::image_folder_table;
+use goodfit::data::image_folder::{image_folder_table, image_list_table};
 use goodfit::data::{read_table, write_table, Cell, ColumnSpec, Dataset, Inputs, Label};
 use goodfit::decision::{predict_all, DecisionRule};
 use goodfit::metrics::{self, text_report};
@@ -58,7 +58,8 @@ pub struct PredictArgs {
     /// predicts with its ensemble when it chose one.
     #[arg(long)]
     run: PathBuf,
-    /// Texts to classify (CSV, TSV, JSONL or Parquet).
+    /// Texts to classify (CSV, TSV, JSONL or Parquet); for an image model, a file with a
+    /// column of image paths (relative to it) or a folder of pictures.
     #[arg(long)]
     input: PathBuf,
     /// Where to write the input columns plus `pred` (by the model's decision rule, argmax
@@ -88,8 +89,14 @@ pub struct PredictArgs {
 pub fn run_predict(args: &PredictArgs) -> Result<()> {
     goodfit::io::refuse_overwriting_input(&args.input, &args.output)?;
     let predictor = Predictor::open(&args.run)?;
-    let table = read_table(&args.input, &args.read.options())?;
-    let text_col = table.column(args.text_col.as_deref().unwrap_or(&predictor.info.text_col))?;
+    let input_col = args.text_col.as_deref().unwrap_or(&predictor.info.text_col);
+    // A folder is a set of pictures to classify (every PNG and JPEG under it).
+    let table = if args.input.is_dir() {
+        image_list_table(&args.input, input_col)?
+    } else {
+        read_table(&args.input, &args.read.options())?
+    };
+    let text_col = table.column(input_col)?;
     let texts: Vec<String> = table
         .rows
         .iter()

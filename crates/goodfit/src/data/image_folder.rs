@@ -32,12 +32,7 @@ pub fn image_folder_table(dir: &Path, input_col: &str, label_col: &str) -> Resul
             .unwrap_or_default();
         let pictures: Vec<_> = entries(&class_dir)?
             .into_iter()
-            .filter(|p| {
-                p.is_file()
-                    && p.extension().is_some_and(|e| {
-                        EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str())
-                    })
-            })
+            .filter(|p| is_picture(p))
             .collect();
         if pictures.is_empty() {
             return Err(Error::input(
@@ -71,6 +66,56 @@ pub fn image_folder_table(dir: &Path, input_col: &str, label_col: &str) -> Resul
         rows,
         rows_are_numbered: true,
     })
+}
+
+/// The table of every picture under `dir` (sub-folders included, sorted by path), one
+/// column `input_col` of paths relative to `dir`: unlabelled pictures to predict. No
+/// picture at all is an error.
+pub fn image_list_table(dir: &Path, input_col: &str) -> Result<Table> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))? {
+            let path = entry.map_err(|e| Error::io(&folder, e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if is_picture(&path) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(Error::input(
+            Position::file(dir),
+            "no PNG or JPEG pictures in it",
+        ));
+    }
+    let rows = found
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let relative = path.strip_prefix(dir).unwrap_or(path);
+            Row {
+                line: i as u64 + 1,
+                cells: vec![Cell::Text(relative.to_string_lossy().into_owned())],
+            }
+        })
+        .collect();
+    Ok(Table {
+        path: dir.to_path_buf(),
+        columns: vec![input_col.to_string()],
+        rows,
+        rows_are_numbered: true,
+    })
+}
+
+/// Whether `path` is a file with a picture's extension.
+fn is_picture(path: &Path) -> bool {
+    path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str()))
 }
 
 #[cfg(test)]

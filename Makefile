@@ -4,8 +4,11 @@ GOODFIT := target/release/goodfit
 DATA := examples/fine_foods
 MODEL := models/all-MiniLM-L6-v2
 RUN ?= runs/fine_foods
+IMAGE_DATA := examples/fashion_mnist_lt
+IMAGE_MODEL := models/efficientnet-lite0
+IMAGE_RUN ?= runs/fashion_mnist_lt
 
-.PHONY: demo test build model image-model
+.PHONY: demo image-demo test build model image-model
 
 build:
 	$(CARGO) build --release --locked
@@ -24,6 +27,13 @@ image-model: build
 demo: build model
 	$(GOODFIT) inspect --data $(DATA)/train.jsonl --test $(DATA)/test.jsonl --model $(MODEL)
 	$(GOODFIT) train --model $(MODEL) --train $(DATA)/train.jsonl --test $(DATA)/test.jsonl --out $(RUN) --overwrite
+
+# The image example: inspect the long-tailed Fashion-MNIST pictures, fine-tune
+# EfficientNet-Lite0 on them (random flips), print test metrics and the diagnosis, write
+# $(IMAGE_RUN)/report.html.
+image-demo: image-model
+	$(GOODFIT) inspect --data $(IMAGE_DATA)/train --test $(IMAGE_DATA)/test
+	$(GOODFIT) train --model $(IMAGE_MODEL) --train $(IMAGE_DATA)/train --test $(IMAGE_DATA)/test --out $(IMAGE_RUN) --overwrite --augment-flip true
 
 # Every test, the real-model ones included (the models are fetched first).
 test: model image-model

@@ -84,6 +84,35 @@ fn an_image_folder_trains_evaluates_and_predicts() {
         assert!(header.get(name).is_some(), "{name} is saved");
     }
 
+    // The report's pictures: training examples per class and the most confidently wrong,
+    // inlined as PNGs (nothing outside the run folder is read to draw them).
+    let gallery: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gallery.json")).unwrap()).unwrap();
+    assert_eq!(
+        gallery["examples"].as_array().unwrap().len(),
+        12,
+        "4 per class"
+    );
+    let sets: Vec<&str> = gallery["wrong"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w[0].as_str().unwrap())
+        .collect();
+    assert_eq!(sets, ["validation", "test"]);
+    let uri = gallery["examples"][0]["image"].as_str().unwrap();
+    let png = uri.strip_prefix("data:image/png;base64,").unwrap();
+    let bytes = base64_decode(png);
+    let thumbnail = image::load_from_memory(&bytes).unwrap();
+    assert_eq!(
+        (thumbnail.width(), thumbnail.height()),
+        (20, 20),
+        "no larger than the picture"
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("<section id=\"pictures\"") && report.contains("Training pictures"));
+    assert!(report.matches("<img src=\"data:image/png;base64,").count() >= 12);
+
     // `eval` of the saved model scores the test folder as `train` did.
     let metrics: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
@@ -226,4 +255,20 @@ fn augmentation_trains_images_and_is_refused_for_text() {
         error.contains("--augment-rotate must be between 0 and 180"),
         "{error}"
     );
+}
+
+/// Standard base64 (RFC 4648, with padding), decoded: enough to check a data URI.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let value = |c: u8| alphabet.iter().position(|&a| a == c).unwrap() as u32;
+    let clean: Vec<u8> = text.bytes().filter(|&c| c != b'=').collect();
+    let mut out = Vec::new();
+    for chunk in clean.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c) << (18 - 6 * i);
+        }
+        out.extend(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
 }

@@ -3,6 +3,7 @@
 //! test checks that no other source file spells one), and a fresh run clears exactly
 //! [`OUTPUTS`] before it starts.
 
+pub mod gallery;
 pub mod metrics;
 pub mod records;
 
@@ -32,6 +33,9 @@ pub const WEIGHTS_FILE: &str = "weights.json";
 pub const DIAGNOSIS_FILE: &str = "diagnosis.json";
 /// The report.
 pub const REPORT_FILE: &str = "report.html";
+/// An image run's thumbnails: training examples per class, the most confidently wrong
+/// validation and test pictures.
+pub const GALLERY_FILE: &str = "gallery.json";
 /// An ensemble's members (paths inside the run folder) and their weights.
 pub const ENSEMBLE_FILE: &str = "ensemble.json";
 /// One line per trial of a search.
@@ -55,7 +59,7 @@ pub const LR_FIND_CHART: &str = "lr_find.svg";
 
 /// What a run leaves in its folder; a fresh run clears these first, so that a failed run
 /// never leaves an old result looking like its own.
-pub const OUTPUTS: [&str; 17] = [
+pub const OUTPUTS: [&str; 18] = [
     HISTORY_FILE,
     METRICS_FILE,
     CHECKPOINT_FILE,
@@ -65,6 +69,7 @@ pub const OUTPUTS: [&str; 17] = [
     WEIGHTS_FILE,
     DIAGNOSIS_FILE,
     REPORT_FILE,
+    GALLERY_FILE,
     ENSEMBLE_FILE,
     LEARNING_CURVE_FILE,
     SOUP_FILE,

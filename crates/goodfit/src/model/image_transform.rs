@@ -49,6 +49,31 @@ impl ImageTransform {
         Ok(decoded.to_rgb8())
     }
 
+    /// The picture at `path` as a PNG at most `side` pixels on its longer side, as a
+    /// `data:` URI (for the report's gallery).
+    pub fn thumbnail(path: &Path, side: u32) -> Result<String> {
+        use base64::Engine;
+        let picture = Self::decode(path)?;
+        let picture = image::DynamicImage::ImageRgb8(picture);
+        // Never enlarged: the page scales a small picture up itself.
+        let small = if picture.width() <= side && picture.height() <= side {
+            picture
+        } else {
+            picture.thumbnail(side, side)
+        };
+        let mut png = std::io::Cursor::new(Vec::new());
+        small
+            .write_to(&mut png, image::ImageFormat::Png)
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "cannot encode a thumbnail of {}: {e}",
+                    path.display()
+                ))
+            })?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(png.into_inner());
+        Ok(format!("data:image/png;base64,{encoded}"))
+    }
+
     /// A `size` × `size` RGB picture as the normalised `[3, size, size]` input.
     pub fn tensor(&self, rgb: &RgbImage, device: &Device) -> Result<Tensor> {
         let plane = self.size * self.size;

@@ -266,6 +266,10 @@ figure svg { display: block; width: 100%; height: auto; max-width: 100%; }
 figure .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
 figcaption { color: var(--muted); font-size: 13.5px; margin-top: 6px; }
 figcaption b { color: var(--ink); font-weight: 600; }
+.tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 8px 0 18px; }
+.tile { width: 96px; padding: 6px; text-align: center; }
+.tile img { width: 64px; height: 64px; object-fit: contain; image-rendering: pixelated; background: #000; }
+.tile figcaption { font-size: 12px; margin-top: 4px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; background: var(--card); font-size: 14px;
   border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
 th, td { text-align: left; padding: 6px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }

@@ -24,6 +24,7 @@ mod curves;
 mod dataset;
 mod decision;
 mod format;
+mod gallery;
 mod html;
 mod learning;
 mod lr_find;
@@ -72,6 +73,7 @@ pub fn render(run_dir: &Path) -> Result<String> {
     add("decision", "Decision rule", decision::section(&run));
     add("probabilities", "Probabilities", probability::section(&run));
     add("data", "Training data", dataset::section(&run));
+    add("pictures", "Pictures", gallery::section(&run));
     add("weights", "Weights", weights::section(&run));
     add("settings", "Settings", Some(html::settings(&run)));
     Ok(html::page(&run, &sections))

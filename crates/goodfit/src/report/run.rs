@@ -33,6 +33,8 @@ pub struct Run {
     pub diagnosis: Optional<Value>,
     /// `data.json`: the training data summary of `goodfit inspect --json`.
     pub data: Optional<Value>,
+    /// `gallery.json`: an image run's pictures.
+    pub gallery: Optional<crate::run_folder::gallery::Gallery>,
     /// `weights.json`.
     pub weights: Optional<Value>,
     /// `predictions_val.json`.
@@ -159,6 +161,10 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         config,
         diagnosis: optional_json(&dir.join(DIAGNOSIS_FILE), Ok),
         data: optional_json(&dir.join(DATA_FILE), Ok),
+        gallery: optional_json(
+            &dir.join(crate::run_folder::GALLERY_FILE),
+            crate::run_folder::gallery::Gallery::from_value,
+        ),
         weights: optional_json(&dir.join(WEIGHTS_FILE), Ok),
         predictions_val: optional_json(&dir.join(VAL_PREDICTIONS_FILE), predictions),
         predictions_test: optional_json(&dir.join(TEST_PREDICTIONS_FILE), predictions),

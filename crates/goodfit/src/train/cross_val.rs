@@ -237,6 +237,10 @@ pub fn cross_validate_in_session(
         None => &fitted_folds[0].1,
     };
     let epochs_run = history.len();
+    let val_inputs: Vec<crate::model::Example> = rows
+        .iter()
+        .map(|&r| pool.examples.encoded[r].clone())
+        .collect();
     let section = json!({
         "k": folds.folds.len(),
         "folds_run": run_folds.iter().map(|f| f + 1).collect::<Vec<_>>(),
@@ -261,6 +265,7 @@ pub fn cross_validate_in_session(
             train_targets: &pool.examples.targets,
             val: &val,
             val_targets: &targets,
+            val_inputs: &val_inputs,
             cross_validation: Some(section),
         },
         observer,

@@ -11,6 +11,7 @@ pub mod decide;
 pub mod early_stopping;
 pub mod evaluate;
 pub mod frozen;
+mod gallery;
 pub mod imbalance;
 pub mod learning_curve;
 pub mod loss;

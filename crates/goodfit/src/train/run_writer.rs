@@ -19,6 +19,7 @@ use super::config::TrainConfig;
 use super::decide::{decide, summarise_decision};
 use super::evaluate::Scored;
 use super::evaluate::Scorer;
+use super::gallery::Pictures;
 use super::imbalance::class_counts;
 use super::observer::{Observer, Silent};
 use super::records::{write_json, write_predictions, RunResult};
@@ -26,7 +27,8 @@ use super::session::Session;
 use crate::run_folder::metrics::RunMetrics;
 use crate::run_folder::records::{EpochRecord, FORMAT};
 use crate::run_folder::{
-    DATA_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE, WEIGHTS_FILE,
+    DATA_FILE, GALLERY_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
+    WEIGHTS_FILE,
 };
 
 /// What a fit leaves to write.
@@ -53,6 +55,8 @@ pub(crate) struct RunOutcome<'a> {
     pub val: &'a Scored,
     /// The held-out rows' classes.
     pub val_targets: &'a [usize],
+    /// The held-out rows' inputs, in the same order.
+    pub val_inputs: &'a [crate::model::Example],
     /// A cross-validated fit's section of `metrics.json`.
     pub cross_validation: Option<Value>,
 }
@@ -95,6 +99,35 @@ pub(crate) fn write_run(
         }
         None => None,
     };
+    let pictures = super::gallery::gallery(
+        &data.labels,
+        Pictures {
+            examples: &data.train.encoded,
+            targets: &data.train.targets,
+            proba: None,
+        },
+        &[
+            (
+                "validation",
+                Pictures {
+                    examples: outcome.val_inputs,
+                    targets: outcome.val_targets,
+                    proba: Some(&outcome.val.proba),
+                },
+            ),
+            (
+                "test",
+                Pictures {
+                    examples: test_scored.as_ref().map_or(&[][..], |(t, _)| &t.encoded),
+                    targets: test_scored.as_ref().map_or(&[][..], |(t, _)| &t.targets),
+                    proba: test_scored.as_ref().map(|(_, s)| s.proba.as_slice()),
+                },
+            ),
+        ],
+    )?;
+    if let Some(pictures) = pictures {
+        pictures.write(&out.join(GALLERY_FILE))?;
+    }
     let counts = class_counts(outcome.train_targets, data.labels.len());
     let decided = decide(
         config,

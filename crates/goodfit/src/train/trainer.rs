@@ -135,6 +135,7 @@ pub fn train_in_session(
             train_targets: &data.train.targets[..data.train_rows],
             val: &fitted.val,
             val_targets: &data.val.targets,
+            val_inputs: &data.val.encoded,
             cross_validation: None,
         },
         observer,

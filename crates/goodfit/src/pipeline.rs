@@ -75,7 +75,9 @@ mod tests {
         // row and weights by their places.
         let patterns: Vec<String> = [
             "BatchInputs::Text",
+            "BatchInputs::Image",
             "Example::Tokens",
+            "Example::Image",
             "tokenizers::",
             "encode_texts",
             "load_tokenizer",

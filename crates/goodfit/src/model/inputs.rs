@@ -29,6 +29,14 @@ pub enum Example {
 }
 
 impl Example {
+    /// The picture's file, for an image example (the report shows it).
+    pub fn picture(&self) -> Option<&std::path::Path> {
+        match self {
+            Example::Image(path) => Some(path),
+            _ => None,
+        }
+    }
+
     /// The example's size in the units a batch pads to (tokens); 0 for a synthetic row.
     pub fn size(&self) -> usize {
         match self {

@@ -49,10 +49,7 @@ pub(crate) fn gallery(
     train: Pictures<'_>,
     scored: &[(&str, Pictures<'_>)],
 ) -> Result<Option<Gallery>> {
-    let path = |e: &Example| match e {
-        Example::Image(path) => Some(path.clone()),
-        _ => None,
-    };
+    let path = |e: &Example| e.picture().map(Path::to_path_buf);
     if !train.examples.iter().any(|e| path(e).is_some()) {
         return Ok(None);
     }

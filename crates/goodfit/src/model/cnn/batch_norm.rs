@@ -13,6 +13,7 @@ use candle_core::{DType, Tensor};
 
 use crate::error::{Error, Result};
 use crate::model::dropout::Mode;
+use crate::model::kernels::batch_norm::batch_norm_train;
 use crate::model::params::{Init, Params};
 
 /// PyTorch's defaults.
@@ -81,20 +82,11 @@ impl BatchNorm2d {
             // maps). Summed in f32 one value after another they drift by about 1e-4 of their
             // size, which 17 layers of batch statistics grow until a ReLU6 flips: measured on
             // EfficientNet-Lite0, the top BatchNorm's gradient came out 1e-3 off PyTorch's.
-            // In f64 they match (tests/cnn_reference.rs).
-            let wide = x.to_dtype(DType::F64)?;
-            let mean = wide.mean_keepdim((0, 2, 3))?;
-            let centred = wide.broadcast_sub(&mean)?;
-            let var = centred.sqr()?.mean_keepdim((0, 2, 3))?;
-            let y = centred
-                .broadcast_div(&(&var + self.eps)?.sqrt()?)?
-                .to_dtype(DType::F32)?
-                .broadcast_mul(&self.weight.reshape(shape)?)?
-                .broadcast_add(&self.bias.reshape(shape)?)?;
-            let (mean, var) = (mean.to_dtype(DType::F32)?, var.to_dtype(DType::F32)?);
+            // The fused kernel sums in f64 (tests/cnn_reference.rs).
+            let (y, stats) = batch_norm_train(x, &self.weight, &self.bias, self.eps)?;
+            let (mean, var) = (stats.get(0)?, stats.get(1)?);
             let mut running = self.lock()?;
-            let unbiased = (var.detach().flatten_all()? * (n as f64 / (n - 1) as f64))?;
-            let mean = mean.detach().flatten_all()?;
+            let unbiased = (var * (n as f64 / (n - 1) as f64))?;
             running.0 = ((&running.0 * (1.0 - MOMENTUM))? + (mean * MOMENTUM)?)?;
             running.1 = ((&running.1 * (1.0 - MOMENTUM))? + (unbiased * MOMENTUM)?)?;
             return Ok(y);

@@ -4,6 +4,7 @@
 //! device takes candle's tensor ops instead, computing the same values.
 
 pub mod attention_softmax;
+pub mod batch_norm;
 mod cpu_storage;
 pub mod depthwise_conv;
 mod fast_math;

@@ -147,7 +147,7 @@ fn efficientnet(
     train_layers: TrainLayers,
 ) -> (Params, EfficientNetLite, Head) {
     let mut params = Params::load(&dir.join("model.safetensors"), "", &Device::Cpu, 0).unwrap();
-    let backbone = EfficientNetLite::load(&mut params, train_layers, BN_EPS, false).unwrap();
+    let backbone = EfficientNetLite::load(&mut params, train_layers, 224, BN_EPS, false).unwrap();
     let trainable = train_layers == TrainLayers::All;
     assert!(params.has_pretrained("classifier.weight"));
     let head = Head::linear(&mut params, backbone.feature_size(), 1000, trainable).unwrap();

@@ -114,7 +114,8 @@ fn read(path: &Path) -> Result<Picture, String> {
         image::ColorType::Rgb8 | image::ColorType::Rgb16 | image::ColorType::Rgb32F => "rgb",
         _ => "rgba",
     };
-    let small = image::imageops::resize(&decoded.to_luma8(), SIDE + 1, SIDE, FilterType::Triangle);
+    let grey = decoded.to_luma8();
+    let small = image::imageops::resize(&grey, SIDE + 1, SIDE, FilterType::Triangle);
     let mut dhash: DHash = [0; 4];
     for y in 0..SIDE {
         for x in 0..SIDE {
@@ -124,8 +125,7 @@ fn read(path: &Path) -> Result<Picture, String> {
             }
         }
     }
-    let thumbnail =
-        image::imageops::resize(&decoded.to_luma8(), SIDE, SIDE, FilterType::Triangle).into_raw();
+    let thumbnail = image::imageops::resize(&grey, SIDE, SIDE, FilterType::Triangle).into_raw();
     Ok(Picture {
         bytes_hash: hasher.finish(),
         dhash,

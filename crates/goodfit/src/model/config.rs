@@ -110,16 +110,7 @@ impl EncoderConfig {
 
     /// The architecture named by `model_type`, or an error naming the supported ones.
     pub fn architecture(&self, path: &Path) -> Result<Architecture> {
-        super::registry::architecture(&self.model_type).ok_or_else(|| {
-            Error::input(
-                Position::file(path).with_field("model_type"),
-                format!(
-                    "unsupported architecture '{}'; goodfit fine-tunes {}",
-                    self.model_type,
-                    super::registry::supported()
-                ),
-            )
-        })
+        super::registry::require(&self.model_type, path)
     }
 
     pub fn head_dim(&self) -> usize {

@@ -53,9 +53,13 @@ fn build(
     spec: &ClassifierSpec,
 ) -> Result<Box<dyn Backbone>> {
     let config = config.image()?;
-    let mut backbone = EfficientNetLite::load(params, spec.train_layers, config.bn_eps, false)?;
-    backbone.image_size = config.image_size;
-    Ok(Box::new(backbone))
+    Ok(Box::new(EfficientNetLite::load(
+        params,
+        spec.train_layers,
+        config.image_size,
+        config.bn_eps,
+        false,
+    )?))
 }
 
 /// Decoding, resizing and normalising as the folder's config says.
@@ -259,22 +263,22 @@ pub fn block_count() -> usize {
 /// EfficientNet-Lite0 without its classifier.
 pub struct EfficientNetLite {
     stem: ConvBn,
-    stem_trains: bool,
     /// The 16 blocks, then the head convolution (as a block of one layer).
     blocks: Vec<Block>,
-    /// Which of `blocks` train (a suffix).
-    trains: Vec<bool>,
-    /// The side of the input images (for the size of the frozen prefix's output).
-    image_size: usize,
+    /// The blocks at the bottom that never train, under a frozen stem (0 when it trains).
+    frozen_blocks: usize,
+    /// Numbers per picture in the frozen prefix's output.
+    prefix_floats: usize,
 }
 
 impl EfficientNetLite {
-    /// The backbone from `params` (timm's names), training what `train_layers` says;
-    /// `eps` is BatchNorm's epsilon and `bn_freeze` keeps every BatchNorm's statistics
-    /// frozen, in trainable blocks too (fastai's `BnFreeze`).
+    /// The backbone from `params` (timm's names) for `image_size`-pixel pictures, training
+    /// what `train_layers` says; `eps` is BatchNorm's epsilon and `bn_freeze` keeps every
+    /// BatchNorm's statistics frozen, in trainable blocks too (fastai's `BnFreeze`).
     pub fn load(
         params: &mut Params,
         train_layers: TrainLayers,
+        image_size: usize,
         eps: f64,
         bn_freeze: bool,
     ) -> Result<EfficientNetLite> {
@@ -342,13 +346,22 @@ impl EfficientNetLite {
                 && block.layers.iter().all(|l| l.conv.stride() == 1);
         }
         let stem = stem.ok_or_else(|| Error::Invalid("EfficientNet-Lite0 has no stem".into()))?;
+        let frozen = if stem_trains {
+            0
+        } else {
+            trains.iter().take_while(|t| !**t).count()
+        };
         Ok(EfficientNetLite {
             stem,
-            stem_trains,
             blocks,
-            trains,
-            image_size: 224,
+            frozen_blocks: frozen,
+            prefix_floats: prefix_floats(image_size, frozen),
         })
+    }
+
+    /// Every BatchNorm layer, from the stem up.
+    fn batch_norms(&self) -> impl Iterator<Item = &BatchNorm2d> {
+        std::iter::once(&self.stem.bn).chain(self.blocks.iter().flat_map(Block::batch_norms))
     }
 
     /// The output of the stem and the first `blocks` blocks.
@@ -373,10 +386,6 @@ impl EfficientNetLite {
     fn pool(x: &Tensor) -> Result<Tensor> {
         Ok(x.mean((2, 3))?)
     }
-
-    fn frozen_count(&self) -> usize {
-        self.trains.iter().take_while(|t| !**t).count()
-    }
 }
 
 impl Backbone for EfficientNetLite {
@@ -390,11 +399,7 @@ impl Backbone for EfficientNetLite {
     }
 
     fn frozen_blocks(&self) -> usize {
-        if self.stem_trains {
-            0
-        } else {
-            self.frozen_count()
-        }
+        self.frozen_blocks
     }
 
     fn frozen_features(&self, inputs: &BatchInputs) -> Result<Tensor> {
@@ -429,25 +434,13 @@ impl Backbone for EfficientNetLite {
         place(name)
     }
 
-    /// Channels × height × width after the frozen blocks, whatever the image.
+    /// Channels × height × width after the frozen blocks, whatever the picture.
     fn prefix_floats(&self, _units: usize) -> usize {
-        let frozen = self.frozen_blocks();
-        let mut side = self.image_size;
-        let mut channels = 3;
-        for spec in block_shapes() {
-            if spec.block.is_some_and(|b| b >= frozen) {
-                break;
-            }
-            side = side.div_ceil(spec.stride);
-            channels = spec.shape[0];
-        }
-        channels * side * side
+        self.prefix_floats
     }
 
     fn set_buffers(&self, values: &std::collections::BTreeMap<String, Tensor>) -> Result<()> {
-        let norms =
-            std::iter::once(&self.stem.bn).chain(self.blocks.iter().flat_map(Block::batch_norms));
-        for bn in norms {
+        for bn in self.batch_norms() {
             for (name, _) in bn.buffers()? {
                 if let Some(value) = values.get(&name) {
                     bn.set_buffer(&name, value)?;
@@ -459,14 +452,27 @@ impl Backbone for EfficientNetLite {
 
     /// The BatchNorm running statistics.
     fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
-        let norms =
-            std::iter::once(&self.stem.bn).chain(self.blocks.iter().flat_map(Block::batch_norms));
         let mut all = Vec::new();
-        for bn in norms {
+        for bn in self.batch_norms() {
             all.extend(bn.buffers()?);
         }
         Ok(all)
     }
+}
+
+/// Channels × height × width of the output of the stem and the first `frozen` blocks of
+/// `image_size`-pixel pictures.
+fn prefix_floats(image_size: usize, frozen: usize) -> usize {
+    let mut side = image_size;
+    let mut channels = 3;
+    for spec in block_shapes() {
+        if spec.block.is_some_and(|b| b >= frozen) {
+            break;
+        }
+        side = side.div_ceil(spec.stride);
+        channels = spec.shape[0];
+    }
+    channels * side * side
 }
 
 /// Where an EfficientNet weight sits: `blocks.S.R.…` in its block, `conv_head`/`bn2` in

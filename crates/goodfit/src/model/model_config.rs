@@ -41,15 +41,7 @@ impl ModelConfig {
                 "missing: goodfit needs it to know the architecture",
             )
         })?;
-        let architecture = super::registry::architecture(&model_type).ok_or_else(|| {
-            Error::input(
-                Position::file(path).with_field("model_type"),
-                format!(
-                    "unsupported architecture '{model_type}'; goodfit fine-tunes {}",
-                    super::registry::supported()
-                ),
-            )
-        })?;
+        let architecture = super::registry::require(&model_type, path)?;
         Ok(((architecture.family().read_config)(path)?, architecture))
     }
 

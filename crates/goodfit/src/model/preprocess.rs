@@ -38,10 +38,7 @@ impl Preprocessor {
         max_len: usize,
     ) -> Result<Vec<Example>> {
         match self {
-            Preprocessor::Text(tokenizer) => Ok(encode_texts(tokenizer, values, max_len)?
-                .into_iter()
-                .map(Example::Tokens)
-                .collect()),
+            Preprocessor::Text(_) => self.texts(values, max_len),
             Preprocessor::Image(_) => {
                 let base = if source.is_dir() {
                     source

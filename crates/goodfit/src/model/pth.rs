@@ -42,8 +42,13 @@ const ALLOWED: [&str; 14] = [
 /// state dict needs, or when a tensor cannot be read; the error names the file.
 pub fn read_state_dict(path: &Path) -> Result<Vec<(String, Tensor)>> {
     let refuse = |why: String| Error::input(Position::file(path), why);
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if bytes.starts_with(LEGACY_MAGIC) {
+    // The first bytes tell the formats apart; only the legacy one is read whole here (the
+    // zip one is read by entry below).
+    let mut head = [0u8; LEGACY_MAGIC.len()];
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let legacy = file.read_exact(&mut head).is_ok() && head == LEGACY_MAGIC;
+    if legacy {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         return read_legacy(&bytes[LEGACY_MAGIC.len()..]).map_err(refuse);
     }
     check_globals(path).map_err(refuse)?;

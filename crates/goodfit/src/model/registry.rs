@@ -33,6 +33,20 @@ pub fn architecture(model_type: &str) -> Option<Architecture> {
         .map(|f| Architecture::of(f))
 }
 
+/// The architecture the `model_type` of the config at `path` names, or an input error at
+/// that field listing the supported ones.
+pub fn require(model_type: &str, path: &std::path::Path) -> Result<Architecture> {
+    architecture(model_type).ok_or_else(|| {
+        crate::error::Error::input(
+            crate::error::Position::file(path).with_field("model_type"),
+            format!(
+                "unsupported architecture '{model_type}'; goodfit fine-tunes {}",
+                supported()
+            ),
+        )
+    })
+}
+
 /// The `model_type` values goodfit accepts, for error messages.
 pub fn supported() -> String {
     FAMILIES

@@ -4,10 +4,13 @@
 //! Composed from candle ops, the f64 sums BatchNorm needs (see `model/cnn/batch_norm.rs`)
 //! meant converting the whole activation to f64, and candle's graph kept those copies for
 //! the backward pass: training every layer of EfficientNet-Lite0 took 6.7 GiB at batch 8
-//! and ran out of memory at batch 32. Here the forward keeps nothing but its f32 input, and
-//! the backward recomputes the statistics from it.
+//! and ran out of memory at batch 32. Here the forward keeps nothing but its f32 input and
+//! the per-channel statistics it computed once, which the running statistics and the
+//! backward pass both read.
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
+use std::sync::{Arc, Mutex};
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::cpu_storage::{all_cpu_f32, contiguous_f32};
@@ -24,8 +27,19 @@ pub fn batch_norm_train(
     eps: f64,
 ) -> Result<(Tensor, Tensor)> {
     if all_cpu_f32(&[x, weight, bias]) {
-        let y = x.apply_op3(weight, bias, BatchNormOp { eps })?;
-        let stats = x.detach().apply_op1_no_bwd(&BatchStatsOp)?;
+        let stats = Statistics::default();
+        let y = x.apply_op3(
+            weight,
+            bias,
+            BatchNormOp {
+                eps,
+                stats: stats.clone(),
+            },
+        )?;
+        let per_channel = stats.get()?;
+        let mut values: Vec<f32> = per_channel.iter().map(|s| s.0 as f32).collect();
+        values.extend(per_channel.iter().map(|s| s.1 as f32));
+        let stats = Tensor::from_vec(values, (2, per_channel.len()), x.device())?;
         return Ok((y, stats));
     }
     let channels = weight.dim(0)?;
@@ -71,8 +85,32 @@ fn statistics(x: &[f32], batch: usize, channels: usize, plane: usize) -> Vec<(f6
         .collect()
 }
 
+/// The per-channel (mean, biased variance) the forward kernel computed, shared with the
+/// caller and the backward pass.
+#[derive(Clone, Default)]
+struct Statistics(Arc<Mutex<Vec<(f64, f64)>>>);
+
+impl Statistics {
+    fn set(&self, stats: Vec<(f64, f64)>) -> Result<()> {
+        *self
+            .0
+            .lock()
+            .map_err(|_| candle_core::Error::msg("batch_norm: a thread panicked"))? = stats;
+        Ok(())
+    }
+
+    fn get(&self) -> Result<Vec<(f64, f64)>> {
+        Ok(self
+            .0
+            .lock()
+            .map_err(|_| candle_core::Error::msg("batch_norm: a thread panicked"))?
+            .clone())
+    }
+}
+
 struct BatchNormOp {
     eps: f64,
+    stats: Statistics,
 }
 
 impl CustomOp3 for BatchNormOp {
@@ -96,6 +134,7 @@ impl CustomOp3 for BatchNormOp {
         let x = contiguous_f32(s1, l1)?;
         let (w, b) = (contiguous_f32(s2, l2)?, contiguous_f32(s3, l3)?);
         let stats = statistics(&x, batch, channels, plane);
+        self.stats.set(stats.clone())?;
         let mut y = vec![0f32; x.len()];
         if plane > 0 {
             y.par_chunks_mut(plane).enumerate().for_each(|(p, out)| {
@@ -120,7 +159,11 @@ impl CustomOp3 for BatchNormOp {
         _res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let packed = x.apply_op3_no_bwd(weight, grad_res, &BatchNormBwd { eps: self.eps })?;
+        let backward = BatchNormBwd {
+            eps: self.eps,
+            stats: self.stats.get()?,
+        };
+        let packed = x.apply_op3_no_bwd(weight, grad_res, &backward)?;
         let (n, c) = (x.elem_count(), weight.elem_count());
         let dx = packed.narrow(0, 0, n)?.reshape(x.shape())?;
         let dw = packed.narrow(0, n, c)?;
@@ -129,9 +172,10 @@ impl CustomOp3 for BatchNormOp {
     }
 }
 
-/// `(x, weight, dy) → packed`: dx, then dweight, then dbias.
+/// `(x, weight, dy) → packed`: dx, then dweight, then dbias, from the forward's statistics.
 struct BatchNormBwd {
     eps: f64,
+    stats: Vec<(f64, f64)>,
 }
 
 impl CustomOp3 for BatchNormBwd {
@@ -155,7 +199,10 @@ impl CustomOp3 for BatchNormBwd {
         let x = contiguous_f32(s1, l1)?;
         let w = contiguous_f32(s2, l2)?;
         let dy = contiguous_f32(s3, l3)?;
-        let stats = statistics(&x, batch, channels, plane);
+        let stats = &self.stats;
+        if stats.len() != channels {
+            candle_core::bail!("batch_norm backward: no statistics from the forward pass")
+        }
         let count = (batch * plane).max(1) as f64;
         // Per channel: Σ dy and Σ dy·x̂, in f64.
         let sums: Vec<(f64, f64)> = (0..channels)
@@ -201,24 +248,6 @@ impl CustomOp3 for BatchNormBwd {
         }
         let len = packed.len();
         Ok((CpuStorage::F32(packed), Shape::from(len)))
-    }
-}
-
-/// `x → [2, channels]`: each channel's mean and biased variance.
-struct BatchStatsOp;
-
-impl CustomOp1 for BatchStatsOp {
-    fn name(&self) -> &'static str {
-        "goodfit-batch-stats"
-    }
-
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (batch, channels, plane) = dims(layout)?;
-        let x = contiguous_f32(storage, layout)?;
-        let stats = statistics(&x, batch, channels, plane);
-        let mut out: Vec<f32> = stats.iter().map(|s| s.0 as f32).collect();
-        out.extend(stats.iter().map(|s| s.1 as f32));
-        Ok((CpuStorage::F32(out), Shape::from((2, channels))))
     }
 }
 

@@ -272,3 +272,154 @@ fn base64_decode(text: &str) -> Vec<u8> {
     }
     out
 }
+
+/// A torchvision ResNet-18 state dict with small random weights (running variances 1), as
+/// `safetensors.torch.save_file(model.state_dict(), path)` writes it; `conv1` may be given
+/// another shape.
+fn resnet18_state_dict(path: &Path, conv1: &[usize]) {
+    use candle_core::{Device, Tensor};
+    use goodfit::model::resnet::Depth;
+    let depth = Depth::of("resnet18").unwrap();
+    let mut entries = goodfit::model::resnet_import::backbone_entries(depth);
+    entries.push(("fc.weight".into(), vec![1000, 512]));
+    entries.push(("fc.bias".into(), vec![1000]));
+    let mut tensors = std::collections::HashMap::new();
+    for (name, mut shape) in entries {
+        if name == "conv1.weight" {
+            shape = conv1.to_vec();
+        }
+        let tensor = if name.ends_with("running_var") {
+            Tensor::ones(shape, candle_core::DType::F32, &Device::Cpu).unwrap()
+        } else {
+            Tensor::randn(0f32, 0.05, shape, &Device::Cpu).unwrap()
+        };
+        tensors.insert(name, tensor);
+    }
+    tensors.insert(
+        "bn1.num_batches_tracked".into(),
+        Tensor::new(0i64, &Device::Cpu).unwrap(),
+    );
+    candle_core::safetensors::save(&tensors, path).unwrap();
+}
+
+#[test]
+fn a_torchvision_resnet_imports_trains_every_layer_and_saves_under_its_own_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (weights, model) = (dir.path().join("r18.safetensors"), dir.path().join("r18"));
+    resnet18_state_dict(&weights, &[64, 3, 7, 7]);
+
+    // The wrong depth and a wrong shape are refused, naming the weight; nothing is written.
+    let error = refused(&[
+        "import-weights",
+        "--from",
+        "resnet34",
+        "--pth",
+        &s(&weights),
+        "--out",
+        &s(&model),
+    ]);
+    assert!(error.contains("lacks 'layer1.2.conv1.weight'"), "{error}");
+    let bad = dir.path().join("bad.safetensors");
+    resnet18_state_dict(&bad, &[64, 3, 3, 3]);
+    let error = refused(&[
+        "import-weights",
+        "--from",
+        "resnet18",
+        "--pth",
+        &s(&bad),
+        "--out",
+        &s(&model),
+    ]);
+    assert!(
+        error.contains("'conv1.weight' has shape [64, 3, 3, 3]"),
+        "{error}"
+    );
+    assert!(!model.exists());
+
+    ok(&[
+        "import-weights",
+        "--from",
+        "resnet18",
+        "--pth",
+        &s(&weights),
+        "--out",
+        &s(&model),
+    ]);
+    let config_path = model.join("config.json");
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(
+        (
+            config["model_type"].as_str(),
+            config["num_classes"].as_u64()
+        ),
+        (Some("resnet18"), Some(1000))
+    );
+    // 64-pixel inputs keep the test fast.
+    config["image_size"] = 64.into();
+    std::fs::write(&config_path, config.to_string()).unwrap();
+
+    let (train, test) = (dir.path().join("train"), dir.path().join("test"));
+    pictures(&train, 8, 0);
+    pictures(&test, 4, 5);
+    let out = dir.path().join("run");
+    let out_s = s(&out);
+    let stdout = ok(&[
+        "train",
+        "--model",
+        &s(&model),
+        "--train",
+        &s(&train),
+        "--test",
+        &s(&test),
+        "--out",
+        &out_s,
+        "--train-layers",
+        "all",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--val-fraction",
+        "0.25",
+    ])
+    .stdout;
+    assert!(String::from_utf8_lossy(&stdout).contains("diagnosis:"));
+
+    // Saved under torchvision's names: the head is `fc` with 3 classes, the stem trained.
+    let saved = std::fs::read(out.join("model/model.safetensors")).unwrap();
+    let length = u64::from_le_bytes(saved[..8].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&saved[8..8 + length]).unwrap();
+    assert_eq!(header["fc.weight"]["shape"], serde_json::json!([3, 512]));
+    assert!(header.get("classifier.weight").is_none());
+    assert!(header.get("layer4.1.bn2.running_var").is_some());
+    let trained = candle_core::safetensors::load(
+        out.join("model/model.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let before = candle_core::safetensors::load(&weights, &candle_core::Device::Cpu).unwrap();
+    let moved = (&trained["conv1.weight"] - &before["conv1.weight"])
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(moved > 0.0, "every layer trains, the stem included");
+
+    let predictions = dir.path().join("predictions.csv");
+    ok(&[
+        "predict",
+        "--run",
+        &out_s,
+        "--input",
+        &s(&test),
+        "--output",
+        &s(&predictions),
+    ]);
+    let written = std::fs::read_to_string(&predictions).unwrap();
+    assert_eq!(written.lines().count(), 13, "{written}");
+}

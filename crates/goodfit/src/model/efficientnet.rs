@@ -10,8 +10,6 @@
 //! convolution as block 16 (so `--train-layers 1` trains it and the head). The stem trains
 //! only with `all`.
 
-use candle_core::Tensor;
-
 use crate::error::{Error, Result};
 
 use super::backbone::{Backbone, Part, Place};
@@ -19,11 +17,10 @@ use super::bert::TrainLayers;
 use super::classifier::{head_place, ClassifierSpec};
 use super::cnn::batch_norm::{self, BatchNorm2d};
 use super::cnn::conv::{Conv2d, ConvKind};
+use super::cnn::conv_bn::{Activation, ConvBn};
+use super::cnn::network::{frozen_blocks, trainable_blocks, Block, CnnBackbone, Sequence};
 use super::config::HeadActivation;
-use super::dropout::Mode;
 use super::family::{Architecture, Family};
-use super::folder::ModelFolder;
-use super::inputs::BatchInputs;
 use super::model_config::ModelConfig;
 use super::params::Params;
 use super::preprocess::Preprocessor;
@@ -41,7 +38,7 @@ pub const EFFICIENTNET_LITE0: Family = Family {
     read_config: ModelConfig::read_image,
     blocks: |_| block_count(),
     build,
-    preprocessor: image_preprocessor,
+    preprocessor: Preprocessor::of_image_model,
     block_prefix: |index| format!("{}.", block_names()[index]),
 };
 
@@ -62,11 +59,6 @@ fn build(
     )?))
 }
 
-/// Decoding, resizing and normalising as the folder's config says.
-fn image_preprocessor(folder: &ModelFolder) -> Result<Preprocessor> {
-    Ok(Preprocessor::Image(folder.config.image()?.transform()))
-}
-
 /// The stages after the first block: (repeats, kernel, stride, output channels), all with
 /// expansion 6 (`ir_r2_k3_s2_e6_c24`, …).
 const STAGES: [(usize, usize, usize, usize); 6] = [
@@ -82,51 +74,6 @@ const FIRST_BLOCK_CHANNELS: usize = 16;
 const EXPANSION: usize = 6;
 /// The width of the features the head reads.
 pub const FEATURES: usize = 1280;
-
-fn relu6(x: &Tensor) -> Result<Tensor> {
-    Ok(x.clamp(0f32, 6f32)?)
-}
-
-/// A convolution, its BatchNorm and, optionally, ReLU6.
-struct ConvBn {
-    conv: Conv2d,
-    bn: BatchNorm2d,
-    act: bool,
-}
-
-impl ConvBn {
-    fn forward(&self, x: &Tensor, mode: &Mode) -> Result<Tensor> {
-        let y = self.bn.forward(&self.conv.forward(x)?, mode)?;
-        if self.act {
-            relu6(&y)
-        } else {
-            Ok(y)
-        }
-    }
-}
-
-/// One block: its layers in order, and whether its input is added to its output.
-struct Block {
-    layers: Vec<ConvBn>,
-    skip: bool,
-}
-
-impl Block {
-    fn forward(&self, x: &Tensor, mode: &Mode) -> Result<Tensor> {
-        let mut y = x.clone();
-        for layer in &self.layers {
-            y = layer.forward(&y, mode)?;
-        }
-        if self.skip {
-            y = (y + x)?;
-        }
-        Ok(y)
-    }
-
-    fn batch_norms(&self) -> impl Iterator<Item = &BatchNorm2d> {
-        self.layers.iter().map(|l| &l.bn)
-    }
-}
 
 /// One convolution of the network and the BatchNorm after it, in state-dict order.
 #[derive(Debug, Clone, PartialEq)]
@@ -260,16 +207,8 @@ pub fn block_count() -> usize {
     block_names().len()
 }
 
-/// EfficientNet-Lite0 without its classifier.
-pub struct EfficientNetLite {
-    stem: ConvBn,
-    /// The 16 blocks, then the head convolution (as a block of one layer).
-    blocks: Vec<Block>,
-    /// The blocks at the bottom that never train, under a frozen stem (0 when it trains).
-    frozen_blocks: usize,
-    /// Numbers per picture in the frozen prefix's output.
-    prefix_floats: usize,
-}
+/// EfficientNet-Lite0 without its classifier: [`EfficientNetLite::load`] builds it.
+pub struct EfficientNetLite;
 
 impl EfficientNetLite {
     /// The backbone from `params` (timm's names) for `image_size`-pixel pictures, training
@@ -281,21 +220,12 @@ impl EfficientNetLite {
         image_size: usize,
         eps: f64,
         bn_freeze: bool,
-    ) -> Result<EfficientNetLite> {
+    ) -> Result<CnnBackbone> {
         let count = block_count();
-        let top = match train_layers {
-            TrainLayers::All => count,
-            TrainLayers::Top(n) if n <= count => n,
-            TrainLayers::Top(n) => {
-                return Err(Error::Invalid(format!(
-                    "--train-layers {n} is more than the model's {count} blocks (use `all` to train everything)"
-                )))
-            }
-        };
-        let trains: Vec<bool> = (0..count).map(|i| i >= count - top).collect();
+        let trains = trainable_blocks(train_layers, count)?;
         let stem_trains = train_layers == TrainLayers::All;
         let mut stem = None;
-        let mut blocks: Vec<Block> = Vec::new();
+        let mut blocks: Vec<Sequence> = Vec::new();
         for spec in block_shapes() {
             let trainable = spec.block.map_or(stem_trains, |b| trains[b]);
             let [out, per_filter, k, _] = spec.shape;
@@ -321,11 +251,15 @@ impl EfficientNetLite {
                     trainable,
                     trainable && !bn_freeze,
                 )?,
-                act: spec.act,
+                act: if spec.act {
+                    Activation::Relu6
+                } else {
+                    Activation::Identity
+                },
             };
             match spec.block {
                 None => stem = Some(layer),
-                Some(b) if b == blocks.len() => blocks.push(Block {
+                Some(b) if b == blocks.len() => blocks.push(Sequence {
                     layers: vec![layer],
                     skip: false,
                 }),
@@ -346,117 +280,20 @@ impl EfficientNetLite {
                 && block.layers.iter().all(|l| l.conv.stride() == 1);
         }
         let stem = stem.ok_or_else(|| Error::Invalid("EfficientNet-Lite0 has no stem".into()))?;
-        let frozen = if stem_trains {
-            0
-        } else {
-            trains.iter().take_while(|t| !**t).count()
-        };
-        Ok(EfficientNetLite {
-            stem,
-            blocks,
-            frozen_blocks: frozen,
-            prefix_floats: prefix_floats(image_size, frozen),
-        })
-    }
-
-    /// Every BatchNorm layer, from the stem up.
-    fn batch_norms(&self) -> impl Iterator<Item = &BatchNorm2d> {
-        std::iter::once(&self.stem.bn).chain(self.blocks.iter().flat_map(Block::batch_norms))
-    }
-
-    /// The output of the stem and the first `blocks` blocks.
-    fn run_blocks(&self, x: &Tensor, range: std::ops::Range<usize>, mode: &Mode) -> Result<Tensor> {
-        let mut y = x.clone();
-        for block in &self.blocks[range] {
-            y = block.forward(&y, mode)?;
-        }
-        Ok(y)
-    }
-
-    fn pixels(inputs: &BatchInputs) -> Result<&Tensor> {
-        match inputs {
-            BatchInputs::Image { pixels } => Ok(pixels),
-            BatchInputs::Text { .. } => Err(Error::Invalid(
-                "an image model was given text: use a text model for text data".into(),
-            )),
-        }
-    }
-
-    /// Global average pooling: `[batch, c, h, w]` → `[batch, c]`.
-    fn pool(x: &Tensor) -> Result<Tensor> {
-        Ok(x.mean((2, 3))?)
-    }
-}
-
-impl Backbone for EfficientNetLite {
-    fn feature_size(&self) -> usize {
-        FEATURES
-    }
-
-    fn features(&self, inputs: &BatchInputs, mode: &mut Mode) -> Result<Tensor> {
-        let x = self.stem.forward(Self::pixels(inputs)?, mode)?;
-        Self::pool(&self.run_blocks(&x, 0..self.blocks.len(), mode)?)
-    }
-
-    fn frozen_blocks(&self) -> usize {
-        self.frozen_blocks
-    }
-
-    fn frozen_features(&self, inputs: &BatchInputs) -> Result<Tensor> {
-        self.features(inputs, &mut Mode::eval())
-    }
-
-    fn features_from_frozen(&self, frozen: &Tensor) -> Result<Tensor> {
-        Ok(frozen.clone())
-    }
-
-    /// Per image, the feature map `[c, h, w]` after the frozen stem and blocks.
-    fn frozen_prefix(&self, inputs: &BatchInputs) -> Result<Vec<Tensor>> {
-        let mode = Mode::eval();
-        let x = self.stem.forward(Self::pixels(inputs)?, &mode)?;
-        let y = self.run_blocks(&x, 0..self.frozen_blocks(), &mode)?;
-        (0..y.dim(0)?)
-            .map(|i| Ok(y.get(i)?.force_contiguous()?.detach()))
-            .collect()
-    }
-
-    fn features_from_prefix(
-        &self,
-        prefix: &[&Tensor],
-        _inputs: &BatchInputs,
-        mode: &mut Mode,
-    ) -> Result<Tensor> {
-        let x = Tensor::stack(prefix, 0)?;
-        Self::pool(&self.run_blocks(&x, self.frozen_blocks()..self.blocks.len(), mode)?)
-    }
-
-    fn place(&self, name: &str) -> Place {
-        place(name)
-    }
-
-    /// Channels × height × width after the frozen blocks, whatever the picture.
-    fn prefix_floats(&self, _units: usize) -> usize {
-        self.prefix_floats
-    }
-
-    fn set_buffers(&self, values: &std::collections::BTreeMap<String, Tensor>) -> Result<()> {
-        for bn in self.batch_norms() {
-            for (name, _) in bn.buffers()? {
-                if let Some(value) = values.get(&name) {
-                    bn.set_buffer(&name, value)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The BatchNorm running statistics.
-    fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
-        let mut all = Vec::new();
-        for bn in self.batch_norms() {
-            all.extend(bn.buffers()?);
-        }
-        Ok(all)
+        let frozen = frozen_blocks(stem_trains, &trains);
+        Ok(CnnBackbone::new(
+            Box::new(Sequence {
+                layers: vec![stem],
+                skip: false,
+            }),
+            blocks
+                .into_iter()
+                .map(|b| Box::new(b) as Box<dyn Block>)
+                .collect(),
+            (frozen, prefix_floats(image_size, frozen)),
+            FEATURES,
+            Box::new(place),
+        ))
     }
 }
 

@@ -15,9 +15,9 @@ use std::path::Path;
 use candle_core::{DType, Tensor};
 
 use crate::error::{Error, Position, Result};
-use crate::io::replace_dir_with;
 
 use super::efficientnet::{block_names, block_shapes, FEATURES};
+use super::image_config::write_image_folder;
 use super::pth::read_state_dict;
 
 /// timm's `efficientnet_lite0` state-dict entries, in order, with their shapes (BatchNorm's
@@ -138,14 +138,7 @@ pub fn import_lite0(pth: &Path, out: &Path) -> Result<()> {
         "num_classes": 1000,
         "source": pth.file_name().map(|n| n.to_string_lossy().into_owned()),
     });
-    replace_dir_with(out, |tmp| {
-        let path = tmp.join("config.json");
-        let text = serde_json::to_string_pretty(&config).map_err(Error::serialization)? + "\n";
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-        let path = tmp.join("model.safetensors");
-        safetensors::serialize_to_file(&tensors, None, &path)
-            .map_err(|e| Error::Invalid(format!("cannot write {}: {e}", path.display())))
-    })
+    write_image_folder(out, &config, &tensors)
 }
 
 #[cfg(test)]

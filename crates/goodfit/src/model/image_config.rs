@@ -4,9 +4,14 @@
 
 use std::path::Path;
 
+use std::collections::HashMap;
+
+use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Position, Result};
+
+use crate::io::replace_dir_with;
 
 use super::image_transform::ImageTransform;
 
@@ -75,4 +80,21 @@ impl ImageConfig {
             std: self.std,
         }
     }
+}
+
+/// Writes the image model folder `out` (`config.json` and `model.safetensors` with
+/// `tensors`), replacing it only once both are written.
+pub fn write_image_folder(
+    out: &Path,
+    config: &serde_json::Value,
+    tensors: &HashMap<String, Tensor>,
+) -> Result<()> {
+    replace_dir_with(out, |tmp| {
+        let path = tmp.join("config.json");
+        let text = serde_json::to_string_pretty(config).map_err(Error::serialization)? + "\n";
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        let path = tmp.join("model.safetensors");
+        safetensors::serialize_to_file(tensors, None, &path)
+            .map_err(|e| Error::Invalid(format!("cannot write {}: {e}", path.display())))
+    })
 }

@@ -26,6 +26,8 @@ pub mod pooling;
 pub mod preprocess;
 pub mod pth;
 pub mod registry;
+pub mod resnet;
+pub mod resnet_import;
 pub mod save;
 pub mod soup;
 pub mod text_encoder;

@@ -27,6 +27,11 @@ impl Preprocessor {
         Ok(Preprocessor::Text(Box::new(load_tokenizer(dir)?)))
     }
 
+    /// An image model's: decoding, resizing and normalising as its folder's config says.
+    pub fn of_image_model(folder: &super::folder::ModelFolder) -> Result<Preprocessor> {
+        Ok(Preprocessor::Image(folder.config.image()?.transform()))
+    }
+
     /// The examples of a data file's input column `values` (read from `source`): texts
     /// tokenised and truncated to `max_len` tokens, or for an image model image paths,
     /// relative to the data file's folder (each checked to be a file; the pictures are read

@@ -14,6 +14,7 @@ use super::folder::ModelFolder;
 use super::model_config::ModelConfig;
 use super::params::Params;
 use super::preprocess::Preprocessor;
+use super::resnet;
 use super::text_encoder;
 
 /// Every family, in the order error messages list them.
@@ -22,6 +23,11 @@ const FAMILIES: &[&Family] = &[
     &text_encoder::ROBERTA,
     &distilbert::DISTILBERT,
     &efficientnet::EFFICIENTNET_LITE0,
+    &resnet::RESNET18,
+    &resnet::RESNET34,
+    &resnet::RESNET50,
+    &resnet::RESNET101,
+    &resnet::RESNET152,
 ];
 
 /// The architecture of a `config.json` whose `model_type` is `model_type`, if goodfit has

@@ -1,7 +1,8 @@
-//! The fused CPU kernels the trainable encoder runs on, each with its backward pass
-//! (candle's own fused LayerNorm and softmax have none): LayerNorm, the attention softmax
-//! with its mask, bias + GELU, and the fast math and storage access they share. Another
-//! device takes candle's tensor ops instead, computing the same values.
+//! The fused CPU kernels the trainable models run on, each with its backward pass
+//! (candle's own fused LayerNorm and softmax have none, its pooling's is partial):
+//! LayerNorm, the attention softmax with its mask, bias + GELU, depthwise convolution,
+//! BatchNorm, max pooling, and the fast math and storage access they share. Another device
+//! takes candle's tensor ops instead, computing the same values.
 
 pub mod attention_softmax;
 pub mod batch_norm;
@@ -10,3 +11,4 @@ pub mod depthwise_conv;
 mod fast_math;
 pub mod gelu;
 pub mod layer_norm;
+pub mod max_pool;

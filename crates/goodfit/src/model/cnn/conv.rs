@@ -4,12 +4,16 @@
 //! Three kinds run three ways: a 1×1 convolution at stride 1 is a matrix product over the
 //! pixels (candle's convolution would build an im2col copy of the input first); a depthwise
 //! one (a filter per channel) is goodfit's kernel
-//! ([`crate::model::kernels::depthwise_conv`]); anything else is candle's `conv2d`.
+//! ([`crate::model::kernels::depthwise_conv`]); any other is a matrix product with the
+//! input's columns ([`crate::model::kernels::im2col`]: candle's own backward is a direct
+//! loop), or candle's `conv2d` on another device.
 
 use candle_core::Tensor;
 
 use crate::error::{Error, Result};
+use crate::model::kernels::cpu_storage::all_cpu_f32;
 use crate::model::kernels::depthwise_conv::{depthwise_conv2d, DepthwiseConv};
+use crate::model::kernels::im2col::{self, Window};
 use crate::model::params::{Init, Params};
 
 /// How a convolution's filters meet its input channels.
@@ -106,6 +110,15 @@ impl Conv2d {
                     .broadcast_matmul(&x.reshape((batch, inputs, h * w))?)?
                     .reshape((batch, out, h, w))?
             }
+            ConvKind::Dense if all_cpu_f32(&[x, &self.weight]) => im2col::conv2d(
+                x,
+                &self.weight,
+                Window {
+                    k,
+                    stride: self.stride,
+                    padding: self.padding,
+                },
+            )?,
             ConvKind::Dense => x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?,
         })
     }

@@ -6,9 +6,10 @@
 
 pub mod attention_softmax;
 pub mod batch_norm;
-mod cpu_storage;
+pub(crate) mod cpu_storage;
 pub mod depthwise_conv;
 mod fast_math;
 pub mod gelu;
+pub mod im2col;
 pub mod layer_norm;
 pub mod max_pool;

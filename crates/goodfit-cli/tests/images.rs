@@ -4,6 +4,8 @@
 //! scores `train` reported, `predict` from a CSV of image paths, and clear errors for a
 //! missing or unreadable picture.
 
+#[path = "../../goodfit/tests/browser/mod.rs"]
+mod browser;
 mod common;
 
 use std::path::Path;
@@ -197,6 +199,10 @@ fn augmentation_trains_images_and_is_refused_for_text() {
         "10",
         "--augment-jitter",
         "0.2",
+        "--mixup",
+        "0.4",
+        "--cutmix",
+        "1.0",
     ];
     let mut args = vec![
         "train".to_string(),
@@ -219,8 +225,23 @@ fn augmentation_trains_images_and_is_refused_for_text() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let stderr = String::from_utf8_lossy(&ok(&args).stderr).into_owned();
     assert!(stderr.contains("augmentation:"), "{stderr}");
+    assert!(stderr.contains("mixup/cutmix:"), "{stderr}");
     let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
     assert!(config.contains("augment_flip = true"), "{config}");
+    assert!(config.contains("cutmix = 1.0"), "{config}");
+
+    // The report shows the first picture of each class as it is and in 5 draws.
+    let gallery: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gallery.json")).unwrap()).unwrap();
+    let augmented = gallery["augmented"].as_array().unwrap();
+    assert_eq!(augmented.len(), 3 * 6, "3 classes, as is and 5 draws");
+    assert_eq!(augmented[1]["label"], "blue, draw 1");
+    assert_ne!(augmented[1]["image"], augmented[2]["image"], "draws differ");
+    let report = out.join("report.html");
+    assert!(std::fs::read_to_string(&report)
+        .unwrap()
+        .contains("Augmented training pictures"));
+    report_draws_in_a_browser(&report);
 
     // A text model refuses them, naming the flags.
     let (text_model, reviews) = common::setup(dir.path());
@@ -237,6 +258,21 @@ fn augmentation_trains_images_and_is_refused_for_text() {
     ]);
     assert!(
         error.contains("--augment-flip") && error.contains("text model"),
+        "{error}"
+    );
+    let error = refused(&[
+        "train",
+        "--model",
+        &s(&text_model),
+        "--train",
+        &s(&reviews),
+        "--out",
+        &s(&dir.path().join("text-run")),
+        "--cutmix",
+        "1",
+    ]);
+    assert!(
+        error.contains("--cutmix") && error.contains("text model"),
         "{error}"
     );
     let error = refused(&[
@@ -422,4 +458,48 @@ fn a_torchvision_resnet_imports_trains_every_layer_and_saves_under_its_own_names
     ]);
     let written = std::fs::read_to_string(&predictions).unwrap();
     assert_eq!(written.lines().count(), 13, "{written}");
+}
+
+/// The image report in headless Chromium (when one is installed): no console errors, every
+/// chart drawn in a data colour, every picture decoded (a script appended to a copy of the
+/// page counts the `<img>`s that loaded with a size).
+fn report_draws_in_a_browser(report: &Path) {
+    let Some(binary) = browser::find_chromium() else {
+        if std::env::var("GOODFIT_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+            panic!("GOODFIT_REQUIRE_CHROMIUM=1 but no chromium on PATH");
+        }
+        eprintln!("skipped the browser check: no chromium on PATH");
+        return;
+    };
+    let html = std::fs::read_to_string(report).unwrap();
+    let pictures = html.matches("<img ").count();
+    let svgs = html.matches("<svg").count();
+    let copy = tempfile::tempdir().unwrap();
+    let page = copy.path().join("report.html");
+    let probe = "<script>window.addEventListener('load', () => { const all = [...document.images]; \
+                 document.body.setAttribute('data-pictures-drawn', all.filter(i => i.complete && i.naturalWidth > 0).length + '/' + all.length); });</script>";
+    std::fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
+    let (dom, log) = browser::chromium(&binary, &page, &["--dump-dom".to_string()]);
+    let problems = browser::console_problems(&log);
+    assert!(
+        problems.is_empty(),
+        "console errors:\n{}",
+        problems.join("\n")
+    );
+    assert!(
+        dom.contains(&format!("data-pictures-drawn=\"{pictures}/{pictures}\"")),
+        "{pictures} pictures, drawn: {:?}",
+        dom.split("data-pictures-drawn=")
+            .nth(1)
+            .map(|r| &r[..12.min(r.len())])
+    );
+    let charts = browser::drawn_per_svg(&dom);
+    assert_eq!(charts.len(), svgs);
+    for (i, (drawn, coloured)) in charts.iter().enumerate() {
+        assert!(
+            *coloured > 0,
+            "chart {i} draws nothing in colour ({drawn} shapes)"
+        );
+    }
+    eprintln!("headless chromium: {pictures} pictures and {svgs} charts drawn");
 }

@@ -175,11 +175,18 @@ pub struct TrainArgs {
     #[arg(long, value_name = "BOOL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     gradual_unfreeze: Option<bool>,
-    /// Mixup of pooled features: each batch trains on mixtures λ·x + (1 − λ)·x' of its
-    /// examples and of their losses, λ ~ Beta(ALPHA, ALPHA); 0 is off [default: 0].
+    /// Mixup: each batch trains on mixtures λ·x + (1 − λ)·x' of its examples and of their
+    /// losses, λ ~ Beta(ALPHA, ALPHA) — of texts' pooled vectors, of pictures' pixels; 0 is
+    /// off [default: 0].
     #[arg(long, value_name = "ALPHA")]
     #[serde(skip_serializing_if = "Option::is_none")]
     mixup: Option<f64>,
+    /// Image models: CutMix, a box of another picture of the batch pasted in, its area a
+    /// share 1 − λ with λ ~ Beta(ALPHA, ALPHA), the losses weighted alike; with --mixup,
+    /// each batch takes one of the two; 0 is off [default: 0].
+    #[arg(long, value_name = "ALPHA")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cutmix: Option<f64>,
     /// Image models: random resized crops keeping at least this share of a training
     /// picture's area (torchvision's RandomResizedCrop scale; 0.08 is its default); 0 is
     /// off [default: 0].

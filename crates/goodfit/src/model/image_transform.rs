@@ -52,8 +52,12 @@ impl ImageTransform {
     /// The picture at `path` as a PNG at most `side` pixels on its longer side, as a
     /// `data:` URI (for the report's gallery).
     pub fn thumbnail(path: &Path, side: u32) -> Result<String> {
+        Self::thumbnail_of(Self::decode(path)?, side, path)
+    }
+
+    /// `picture` (read from `source`) as [`ImageTransform::thumbnail`] makes it.
+    pub fn thumbnail_of(picture: RgbImage, side: u32, source: &Path) -> Result<String> {
         use base64::Engine;
-        let picture = Self::decode(path)?;
         let picture = image::DynamicImage::ImageRgb8(picture);
         // Never enlarged: the page scales a small picture up itself.
         let small = if picture.width() <= side && picture.height() <= side {
@@ -67,7 +71,7 @@ impl ImageTransform {
             .map_err(|e| {
                 Error::Invalid(format!(
                     "cannot encode a thumbnail of {}: {e}",
-                    path.display()
+                    source.display()
                 ))
             })?;
         let encoded = base64::engine::general_purpose::STANDARD.encode(png.into_inner());

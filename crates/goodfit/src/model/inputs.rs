@@ -65,6 +65,24 @@ pub enum BatchInputs {
     },
 }
 
+impl BatchInputs {
+    /// The batch with its pictures replaced by `change(pixels)` (mixup, CutMix), so that
+    /// training mixes pictures without knowing how a batch holds them; an error for text.
+    pub fn with_pictures(
+        &self,
+        change: impl FnOnce(&Tensor) -> Result<Tensor>,
+    ) -> Result<BatchInputs> {
+        match self {
+            BatchInputs::Image { pixels } => Ok(BatchInputs::Image {
+                pixels: change(pixels)?,
+            }),
+            BatchInputs::Text { .. } => Err(Error::Invalid(
+                "mixing pictures needs pictures: this batch is text".into(),
+            )),
+        }
+    }
+}
+
 /// Makes batches of [`BatchInputs`] from examples: text is padded to the batch's longest
 /// example with the model's padding id; pictures are read and transformed.
 #[derive(Debug, Clone)]

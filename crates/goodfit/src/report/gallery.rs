@@ -1,5 +1,6 @@
 //! The "Pictures" section of an image run (`gallery.json`): a few training pictures of each
-//! class, then the validation and test pictures the model got wrong with the most
+//! class, with augmentation a few of them as training saw them, then the validation and
+//! test pictures the model got wrong with the most
 //! confidence — the fastest way to see a label error, a confusing class or a picture that
 //! does not belong.
 
@@ -40,6 +41,13 @@ pub fn section(run: &Run) -> Option<String> {
     };
     let mut html = String::from("<h3>Training pictures</h3>\n");
     html.push_str(&tiles(&gallery.examples));
+    if !gallery.augmented.is_empty() {
+        html.push_str("<h3>Augmented training pictures</h3>\n");
+        html.push_str(&note(
+            "the first picture of a few classes as it is, then as training saw it in a few seeded draws of this run's augmentation, at the model's input size",
+        ));
+        html.push_str(&tiles(&gallery.augmented));
+    }
     for (set, wrong) in &gallery.wrong {
         html.push_str(&format!("<h3>Most confidently wrong, {}</h3>\n", esc(set)));
         if wrong.is_empty() {

@@ -1,5 +1,6 @@
 //! `gallery.json`, an image run's pictures for the report: a few training pictures per
-//! class and the most confidently wrong validation and test pictures, as small PNGs inlined
+//! class, the most confidently wrong validation and test pictures and, with augmentation,
+//! a few training pictures as training saw them, as small PNGs inlined
 //! as `data:` URIs — so the report shows them without reading any file outside the run
 //! folder.
 
@@ -43,6 +44,10 @@ pub struct Gallery {
     pub examples: Vec<Tile>,
     /// The most confidently wrong pictures of each scored set (`validation`, `test`).
     pub wrong: Vec<(String, Vec<Tile>)>,
+    /// With augmentation on: a few training pictures as they are, then as training saw
+    /// them in a few draws (absent in runs without augmentation and before it existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub augmented: Vec<Tile>,
 }
 
 impl Gallery {
@@ -77,7 +82,8 @@ impl Gallery {
         let tiles = record
             .examples
             .iter()
-            .chain(record.wrong.iter().flat_map(|(_, t)| t));
+            .chain(record.wrong.iter().flat_map(|(_, t)| t))
+            .chain(&record.augmented);
         if let Some(tile) = tiles
             .into_iter()
             .find(|t| !t.image.starts_with("data:image/png;base64,"))

@@ -114,9 +114,13 @@ pub struct TrainConfig {
     /// Gradual unfreezing (Howard & Ruder 2018): the first epoch trains the head alone and
     /// each later epoch one more of the layers that train, from the top down.
     pub gradual_unfreeze: bool,
-    /// Mixup of pooled features (Zhang et al. 2018; Guo et al. 2019): each batch trains on
-    /// `λ·x + (1 − λ)·x'` of its examples' pooled vectors, λ ~ Beta(α, α) (0: off).
+    /// Mixup (Zhang et al. 2018): each batch trains on `λ·x + (1 − λ)·x'` of its examples,
+    /// λ ~ Beta(α, α) (0: off) — of their pooled vectors for text (Guo et al. 2019), of
+    /// their pixels for pictures (as timm's `Mixup`).
     pub mixup: f64,
+    /// Image models: CutMix (Yun et al. 2019), a box of another picture of the batch pasted
+    /// in, its area drawn from Beta(α, α) (0: off); with `mixup` too, each batch takes one.
+    pub cutmix: f64,
     /// Easy data augmentation (Wei & Zou 2019): this many copies of each training text,
     /// each with random word swaps or deletions, join the training set (0: off).
     pub eda_copies: usize,
@@ -230,6 +234,7 @@ impl Default for TrainConfig {
             augment_flip: false,
             augment_rotate: 0.0,
             augment_jitter: 0.0,
+            cutmix: 0.0,
             class_weight: ClassWeight::None,
             loss: LossKind::CrossEntropy,
             focal_gamma: 2.0,
@@ -298,6 +303,14 @@ impl TrainConfig {
             flip: self.augment_flip,
             rotate: self.augment_rotate,
             jitter: self.augment_jitter,
+        }
+    }
+
+    /// How pictures are mixed (`--mixup`, `--cutmix`), on an image model.
+    pub fn pixel_mixing(&self) -> super::mixup::PixelMixing {
+        super::mixup::PixelMixing {
+            mixup: self.mixup,
+            cutmix: self.cutmix,
         }
     }
 
@@ -413,11 +426,10 @@ impl TrainConfig {
                 return bad(format!("{flag} must be between 0 and {max}, not {value}"));
             }
         }
-        if !(self.mixup.is_finite() && self.mixup >= 0.0) {
-            return bad(format!(
-                "--mixup must be zero or positive, not {}",
-                self.mixup
-            ));
+        for (flag, value) in [("--mixup", self.mixup), ("--cutmix", self.cutmix)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return bad(format!("{flag} must be zero or positive, not {value}"));
+            }
         }
         if !(self.eda_alpha.is_finite() && self.eda_alpha > 0.0 && self.eda_alpha < 1.0) {
             return bad(format!(

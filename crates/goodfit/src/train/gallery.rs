@@ -1,12 +1,14 @@
 //! The pictures an image run's report shows (`gallery.json`, see
-//! [`crate::run_folder::gallery`]): the first few training pictures of each class, and the
+//! [`crate::run_folder::gallery`]): the first few training pictures of each class, the
 //! validation and test pictures the model got wrong with the most confidence, a few per
-//! true class.
+//! true class, and with augmentation on, the first training picture of a few classes as
+//! it is and as training saw it in a few draws.
 
 use std::path::Path;
 
 use crate::data::LabelMap;
 use crate::error::Result;
+use crate::model::image_augment::ImageAugment;
 use crate::model::image_transform::ImageTransform;
 use crate::model::Example;
 use crate::run_folder::gallery::{Gallery, Tile};
@@ -19,6 +21,53 @@ const WRONG_PER_CLASS: usize = 3;
 const WRONG_IN_ALL: usize = 30;
 /// Thumbnails' longer side, in pixels.
 const THUMBNAIL: u32 = 64;
+/// Classes whose first training picture the augmentation grid shows, and draws of each.
+const AUGMENTED_CLASSES: usize = 4;
+const AUGMENTED_DRAWS: u64 = 5;
+
+/// A run's augmentation, for the grid: what it does, the model's input side, the seed.
+pub(crate) struct Augmentation {
+    /// The augmentations.
+    pub augment: ImageAugment,
+    /// The side of the model's input, in pixels.
+    pub size: u32,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+/// The first picture of up to [`AUGMENTED_CLASSES`] classes, each as it is, then as
+/// `augmentation` changes it in [`AUGMENTED_DRAWS`] seeded draws (at the model's input
+/// size, as training sees it).
+fn augmented_tiles(
+    firsts: &[(String, std::path::PathBuf)],
+    augmentation: &Augmentation,
+) -> Result<Vec<Tile>> {
+    use rand::SeedableRng;
+    let mut tiles = Vec::new();
+    for (label, path) in firsts.iter().take(AUGMENTED_CLASSES) {
+        let picture = ImageTransform::decode(path)?;
+        tiles.push(tile(path, label.clone(), None)?);
+        for draw in 0..AUGMENTED_DRAWS {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+                augmentation.seed ^ 0x6761_6C6C_6572_7900 ^ draw,
+            );
+            let changed = augmentation
+                .augment
+                .apply(&picture, augmentation.size, &mut rng);
+            tiles.push(Tile {
+                label: format!("{label}, draw {}", draw + 1),
+                predicted: None,
+                probability: None,
+                source: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                image: ImageTransform::thumbnail_of(changed, THUMBNAIL, path)?,
+            });
+        }
+    }
+    Ok(tiles)
+}
 
 /// A set of pictures with their classes and, when scored, the model's probabilities.
 pub(crate) struct Pictures<'a> {
@@ -48,6 +97,7 @@ pub(crate) fn gallery(
     labels: &LabelMap,
     train: Pictures<'_>,
     scored: &[(&str, Pictures<'_>)],
+    augmentation: Option<&Augmentation>,
 ) -> Result<Option<Gallery>> {
     let path = |e: &Example| e.picture().map(Path::to_path_buf);
     if !train.examples.iter().any(|e| path(e).is_some()) {
@@ -55,17 +105,26 @@ pub(crate) fn gallery(
     }
     let name = |k: usize| labels.label(k).as_text();
     let mut examples = Vec::new();
+    let mut firsts = Vec::new();
     for class in 0..labels.len() {
         let rows = (0..train.examples.len()).filter(|&r| train.targets[r] == class);
+        let mut first = true;
         for r in rows
             .filter(|&r| path(&train.examples[r]).is_some())
             .take(EXAMPLES_PER_CLASS)
         {
             if let Some(p) = path(&train.examples[r]) {
+                if std::mem::take(&mut first) {
+                    firsts.push((name(class), p.clone()));
+                }
                 examples.push(tile(&p, name(class), None)?);
             }
         }
     }
+    let augmented = match augmentation {
+        Some(a) if a.augment.is_on() => augmented_tiles(&firsts, a)?,
+        _ => Vec::new(),
+    };
     let mut wrong = Vec::new();
     for (set, pictures) in scored {
         let Some(proba) = pictures.proba else {
@@ -99,5 +158,6 @@ pub(crate) fn gallery(
         format: FORMAT,
         examples,
         wrong,
+        augmented,
     }))
 }

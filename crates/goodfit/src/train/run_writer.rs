@@ -99,6 +99,14 @@ pub(crate) fn write_run(
         }
         None => None,
     };
+    let augmentation = match &session.folder.config {
+        crate::model::ModelConfig::Image(image) => Some(super::gallery::Augmentation {
+            augment: config.image_augment(),
+            size: image.image_size as u32,
+            seed: config.seed,
+        }),
+        crate::model::ModelConfig::Text(_) => None,
+    };
     let pictures = super::gallery::gallery(
         &data.labels,
         Pictures {
@@ -124,6 +132,7 @@ pub(crate) fn write_run(
                 },
             ),
         ],
+        augmentation.as_ref(),
     )?;
     if let Some(pictures) = pictures {
         pictures.write(&out.join(GALLERY_FILE))?;

@@ -197,6 +197,21 @@ impl SessionInputs {
         let model_dir = resolve_model(&config.model)?;
         let folder = ModelFolder::open(&model_dir)?;
         let preprocessor = registry::preprocessor(&folder)?;
+        if config.cutmix > 0.0 {
+            if let crate::model::ModelConfig::Text(text) = &folder.config {
+                return Err(Error::Invalid(format!(
+                    "--cutmix pastes a box of one picture into another, and {} is a text model ({}); --mixup mixes texts' pooled vectors",
+                    model_dir.display(),
+                    text.model_type
+                )));
+            }
+        }
+        let image_model = matches!(folder.config, crate::model::ModelConfig::Image(_));
+        if image_model && config.pixel_mixing().is_on() {
+            observer.message(
+                "mixup/cutmix: training pictures are mixed pixel by pixel in each batch, so the frozen layers run on them every time (validation and test still use the cache)",
+            );
+        }
         if config.image_augment().is_on() {
             if let crate::model::ModelConfig::Text(text) = &folder.config {
                 return Err(Error::Invalid(format!(

@@ -25,7 +25,7 @@ use super::frozen::{pooled_rows, FrozenCache, Precomputed};
 use super::imbalance::class_counts;
 pub use super::imbalance::IMBALANCE_WARNING;
 use super::loss::{classification_loss, l1_penalty, symmetric_kl, LossSpec};
-use super::mixup::Mix;
+use super::mixup::{mixed_picture_features, Mix};
 use super::observer::Observer;
 use super::optimizer::{clip_coefficient, grad_norm, AdamW, AdamWConfig};
 use super::oversample::{describe as describe_oversampling, oversample};
@@ -261,7 +261,17 @@ pub fn fit(
     // cannot be kept, so training batches run the whole backbone (validation still reads
     // the cache).
     let augment = config.image_augment();
-    let train_cached = if augment.is_on() { None } else { cached };
+    // Pictures mixed by mixup or CutMix are new pictures too.
+    let pixel_mixing = config.pixel_mixing();
+    let side = match &session.folder.config {
+        crate::model::ModelConfig::Image(image) if pixel_mixing.is_on() => Some(image.image_size),
+        _ => None,
+    };
+    let train_cached = if augment.is_on() || side.is_some() {
+        None
+    } else {
+        cached
+    };
 
     while state.epochs_done < last_epoch && !state.stopped_early {
         let epoch = state.epochs_done + 1;
@@ -286,21 +296,38 @@ pub fn fit(
         );
         for (index, rows) in batches.iter().enumerate() {
             let targets: Vec<usize> = rows.iter().map(|&r| train.targets[r]).collect();
-            let mix = (config.mixup > 0.0)
-                .then(|| Mix::draw(config.mixup, rows.len(), config.seed, epoch, index))
-                .transpose()?;
+            let mix = match side {
+                Some(side) => {
+                    Some(pixel_mixing.draw(rows.len(), (side, side), config.seed, epoch, index)?)
+                }
+                None => (config.mixup > 0.0)
+                    .then(|| Mix::draw(config.mixup, rows.len(), config.seed, epoch, index))
+                    .transpose()?,
+            };
             let forward = |mode: &mut Mode| {
-                let pooled = pooled_rows(
-                    &classifier,
-                    &train.encoded,
-                    rows,
-                    train_cached,
-                    mode,
-                    &epoch_collator,
-                )?;
-                let pooled = match &mix {
-                    Some(mix) => mix.apply(&pooled)?,
-                    None => pooled,
+                let pooled = match (&mix, side) {
+                    (Some(mix), Some(_)) => mixed_picture_features(
+                        &classifier,
+                        &train.encoded,
+                        rows,
+                        mode,
+                        &epoch_collator,
+                        mix,
+                    )?,
+                    (mix, _) => {
+                        let pooled = pooled_rows(
+                            &classifier,
+                            &train.encoded,
+                            rows,
+                            train_cached,
+                            mode,
+                            &epoch_collator,
+                        )?;
+                        match mix {
+                            Some(mix) => mix.apply(&pooled)?,
+                            None => pooled,
+                        }
+                    }
                 };
                 classifier.classify(&pooled, mode)
             };

@@ -6,6 +6,7 @@
 pub mod gallery;
 pub mod metrics;
 pub mod records;
+pub mod summaries;
 
 use std::path::Path;
 

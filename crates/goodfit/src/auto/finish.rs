@@ -185,6 +185,7 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
             "chosen_standard_error": chosen.trial.cv.as_ref().and_then(|c| c.standard_error),
         })),
         "single_split": single_split,
+        "format": crate::run_folder::records::FORMAT,
     });
     write_json(&out.join(AUTO_FILE), &doc)?;
 

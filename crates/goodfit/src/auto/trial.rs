@@ -7,11 +7,20 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Position, Result};
+use crate::run_folder::records::FORMAT;
 use crate::train::TrainConfig;
+
+fn first_format() -> u32 {
+    1
+}
 
 /// What a trial tried, why, and what came of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trial {
+    /// The record's format (the run folder's [`FORMAT`]); a line from before formats
+    /// reads as 1.
+    #[serde(default = "first_format")]
+    pub format: u32,
     /// 1-based, in the order trials ran.
     pub index: usize,
     /// A short name (`head`, `recipe`, `regularise`).
@@ -143,12 +152,19 @@ pub fn parse_trials(text: &str, path: &Path) -> Result<Vec<Trial>> {
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| {
-            serde_json::from_str(line).map_err(|e| {
-                Error::input(
-                    Position::line(path, i as u64 + 1),
-                    format!("not a trial: {e}"),
-                )
-            })
+            let at = || Position::line(path, i as u64 + 1);
+            let trial: Trial = serde_json::from_str(line)
+                .map_err(|e| Error::input(at(), format!("not a trial: {e}")))?;
+            if trial.format > FORMAT {
+                return Err(Error::input(
+                    at(),
+                    format!(
+                        "format {} is newer than this goodfit reads ({FORMAT}): update goodfit",
+                        trial.format
+                    ),
+                ));
+            }
+            Ok(trial)
         })
         .collect()
 }
@@ -187,6 +203,7 @@ impl Trial {
     /// 0.8125).
     pub(crate) fn example(index: usize) -> Trial {
         Trial {
+            format: crate::run_folder::records::FORMAT,
             index,
             name: "regularise".into(),
             why: "overfitting (low): … → weight decay 0.05".into(),
@@ -235,6 +252,14 @@ mod tests {
         std::fs::write(&path, "{\"index\": 1}\n").unwrap();
         let error = read_trials(&path).unwrap_err().to_string();
         assert!(error.contains("trials.jsonl:1: not a trial"), "{error}");
+        let mut newer = Trial::example(4);
+        newer.format = FORMAT + 1;
+        write_trials(&path, &[Trial::example(1), newer]).unwrap();
+        let error = read_trials(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("trials.jsonl:2") && error.contains("newer"),
+            "{error}"
+        );
     }
 
     #[test]

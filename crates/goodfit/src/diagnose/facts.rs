@@ -2,11 +2,10 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use crate::error::{Error, Position, Result};
 use crate::run_folder::metrics::RunMetrics;
 use crate::run_folder::records::{read_history, EpochRecord};
+use crate::run_folder::summaries::RunData;
 use crate::run_folder::{CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE};
 use crate::train::TrainConfig;
 
@@ -50,9 +49,7 @@ impl RunFacts {
         let metrics_path = run.join(METRICS_FILE);
         let metrics = RunMetrics::read(&metrics_path)?;
         let config = TrainConfig::from_toml(&read(CONFIG_FILE)?, &run.join(CONFIG_FILE))?;
-        let data_path = run.join(DATA_FILE);
-        let data: Value = serde_json::from_str(&read(DATA_FILE)?)
-            .map_err(|e| Error::input(Position::file(&data_path), format!("invalid JSON: {e}")))?;
+        let data = RunData::read(&run.join(DATA_FILE))?;
         let val = &metrics.val;
         let missing =
             |what: &str| Error::input(Position::file(&metrics_path), format!("no {what}"));
@@ -66,21 +63,11 @@ impl RunFacts {
                     .unwrap_or_else(|| l.to_string())
             })
             .collect();
-        let counted: Vec<(String, usize)> = data["training_split"]["class_counts"]
-            .as_array()
-            .ok_or_else(|| {
-                Error::input(Position::file(&data_path), "no training_split.class_counts")
-            })?
+        let counted: Vec<(String, usize)> = data
+            .training_split
+            .class_counts
             .iter()
-            .map(|c| {
-                (
-                    c["label"]
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| c["label"].to_string()),
-                    c["count"].as_u64().unwrap_or(0) as usize,
-                )
-            })
+            .map(|c| (c.label_text(), c.count))
             .collect();
         let class_counts = labels
             .iter()

@@ -12,12 +12,12 @@ use std::path::Path;
 
 use serde_json::Map;
 
-use crate::error::{Error, Result};
-use crate::io::write_atomic;
+use crate::error::Result;
 
 pub use facts::RunFacts;
 pub use verdict::{Diagnosis, Remedy, Severity, Verdict, VerdictKind};
 
+use crate::run_folder::summaries::RunDiagnosis;
 /// The diagnosis file of a run folder.
 pub use crate::run_folder::DIAGNOSIS_FILE;
 
@@ -54,8 +54,7 @@ pub fn diagnose(facts: &RunFacts) -> Diagnosis {
 /// Diagnoses the finished run in `run` and writes its `diagnosis.json`.
 pub fn diagnose_run(run: &Path) -> Result<Diagnosis> {
     let diagnosis = diagnose(&RunFacts::read(run)?);
-    let text = diagnosis_file(&diagnosis)?;
-    write_atomic(&run.join(DIAGNOSIS_FILE), text.as_bytes())?;
+    RunDiagnosis::of(&diagnosis)?.write(&run.join(DIAGNOSIS_FILE))?;
     Ok(diagnosis)
 }
 
@@ -63,15 +62,5 @@ pub fn diagnose_run(run: &Path) -> Result<Diagnosis> {
 /// diagnosis inside `trials.jsonl` and `auto.json` is part of those records and carries
 /// none of its own.)
 pub fn diagnosis_file(diagnosis: &Diagnosis) -> Result<String> {
-    #[derive(serde::Serialize)]
-    struct DiagnosisFile<'a> {
-        format: u32,
-        #[serde(flatten)]
-        diagnosis: &'a Diagnosis,
-    }
-    let file = DiagnosisFile {
-        format: crate::run_folder::records::FORMAT,
-        diagnosis,
-    };
-    Ok(serde_json::to_string_pretty(&file).map_err(Error::serialization)? + "\n")
+    RunDiagnosis::of(diagnosis)?.text()
 }

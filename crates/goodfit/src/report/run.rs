@@ -159,13 +159,13 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         history,
         summary,
         config,
-        diagnosis: optional_json(&dir.join(DIAGNOSIS_FILE), Ok),
-        data: optional_json(&dir.join(DATA_FILE), Ok),
+        diagnosis: optional_json(&dir.join(DIAGNOSIS_FILE), checked_format),
+        data: optional_json(&dir.join(DATA_FILE), checked_format),
         gallery: optional_json(
             &dir.join(crate::run_folder::GALLERY_FILE),
             crate::run_folder::gallery::Gallery::from_value,
         ),
-        weights: optional_json(&dir.join(WEIGHTS_FILE), Ok),
+        weights: optional_json(&dir.join(WEIGHTS_FILE), checked_format),
         predictions_val: optional_json(&dir.join(VAL_PREDICTIONS_FILE), predictions),
         predictions_test: optional_json(&dir.join(TEST_PREDICTIONS_FILE), predictions),
         learning_curve: optional_json(&dir.join(LEARNING_CURVE_FILE), Ok),
@@ -175,7 +175,7 @@ pub fn read_run(dir: &Path) -> Result<Run> {
                 crate::auto::trial::parse_trials(text, &path).map_err(|e| e.to_string())
             })
         },
-        auto: optional_json(&dir.join(crate::auto::AUTO_FILE), Ok),
+        auto: optional_json(&dir.join(crate::auto::AUTO_FILE), checked_format),
     })
 }
 
@@ -331,6 +331,11 @@ fn read_config(path: &Path) -> Result<toml::Table> {
 
 /// Reads an optional JSON file and turns it into `T` with `convert` (which says what is
 /// wrong when the JSON is not what the report expects).
+/// `value`, unless a newer goodfit wrote it.
+fn checked_format(value: Value) -> std::result::Result<Value, String> {
+    crate::run_folder::summaries::check_format(&value).map(|()| value)
+}
+
 fn optional_json<T>(
     path: &Path,
     convert: impl FnOnce(Value) -> std::result::Result<T, String>,

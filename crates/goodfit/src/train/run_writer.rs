@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_core::Tensor;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::decision::DecisionRule;
 use crate::error::{Error, Result};
@@ -22,10 +22,11 @@ use super::evaluate::Scorer;
 use super::gallery::Pictures;
 use super::imbalance::class_counts;
 use super::observer::{Observer, Silent};
-use super::records::{write_json, write_predictions, RunResult};
+use super::records::{write_predictions, RunResult};
 use super::session::Session;
 use crate::run_folder::metrics::RunMetrics;
 use crate::run_folder::records::{EpochRecord, FORMAT};
+use crate::run_folder::summaries::{body, ClassCount, RunData, RunWeights, TrainingSplit};
 use crate::run_folder::{
     DATA_FILE, GALLERY_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
     WEIGHTS_FILE,
@@ -175,7 +176,11 @@ pub(crate) fn write_run(
         &updates,
         &outcome.classifier.places(tensors.keys()),
     )?;
-    write_json(&out.join(WEIGHTS_FILE), &weights)?;
+    RunWeights {
+        format: FORMAT,
+        report: body(&weights)?,
+    }
+    .write(&out.join(WEIGHTS_FILE))?;
 
     let rule = decided.decision.as_ref().map(|d| d.rule.clone());
     save_model(
@@ -273,19 +278,22 @@ fn write_metrics(
 /// actually trained on (after the validation split; every row under cross-validation).
 fn write_data_summary(out: &Path, session: &Session, counts: &[usize], rows: usize) -> Result<()> {
     let data = &session.data;
-    let mut summary = serde_json::to_value(&data.summary).map_err(Error::serialization)?;
-    let class_counts: Vec<Value> = data
+    let class_counts = data
         .labels
         .labels()
         .iter()
         .zip(counts)
-        .map(|(label, count)| json!({ "label": label, "count": count }))
-        .collect();
-    if let Value::Object(fields) = &mut summary {
-        fields.insert(
-            "training_split".into(),
-            json!({ "rows": rows, "class_counts": class_counts }),
-        );
+        .map(|(label, &count)| {
+            Ok(ClassCount {
+                label: serde_json::to_value(label).map_err(Error::serialization)?,
+                count,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    RunData {
+        format: FORMAT,
+        training_split: TrainingSplit { rows, class_counts },
+        summary: body(&data.summary)?,
     }
-    write_json(&out.join(DATA_FILE), &summary)
+    .write(&out.join(DATA_FILE))
 }

@@ -165,6 +165,7 @@ impl<'a> Search<'a> {
             })
             .unwrap_or_default();
         Ok(Trial {
+            format: crate::run_folder::records::FORMAT,
             index,
             name: proposal.name.clone(),
             why: proposal.why.clone(),

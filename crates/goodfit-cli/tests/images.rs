@@ -203,6 +203,8 @@ fn augmentation_trains_images_and_is_refused_for_text() {
         "0.4",
         "--cutmix",
         "1.0",
+        "--swa-epochs",
+        "1",
     ];
     let mut args = vec![
         "train".to_string(),
@@ -226,6 +228,10 @@ fn augmentation_trains_images_and_is_refused_for_text() {
     let stderr = String::from_utf8_lossy(&ok(&args).stderr).into_owned();
     assert!(stderr.contains("augmentation:"), "{stderr}");
     assert!(stderr.contains("mixup/cutmix:"), "{stderr}");
+    assert!(
+        stderr.contains("recomputed the BatchNorm statistics of the averaged weights over the 15"),
+        "{stderr}"
+    );
     let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
     assert!(config.contains("augment_flip = true"), "{config}");
     assert!(config.contains("cutmix = 1.0"), "{config}");

@@ -122,4 +122,12 @@ pub trait Backbone: Send + Sync {
         let _ = values;
         Ok(())
     }
+
+    /// Starts (`on`) or ends recomputing the buffers that training passes update from
+    /// scratch, each pass weighing equally (after weight averaging, whose averaged weights
+    /// no running statistic matches); nothing by default.
+    fn refresh_buffers(&self, on: bool) -> Result<()> {
+        let _ = on;
+        Ok(())
+    }
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
 use crate::model::weight_stats::update_ratios;
-use crate::model::{Classifier, Example, Mode, Params};
+use crate::model::{Classifier, Collator, Example, Mode, Params};
 use crate::run_folder::records::{self, EpochRecord, FORMAT};
 
 use super::batching::training_epoch;
@@ -494,6 +494,7 @@ pub fn fit(
         for (name, var) in &vars {
             var.set(&averaged[name])?;
         }
+        refresh_buffers(&classifier, &train.encoded, config, &collator, observer)?;
     } else if stop_after.is_none() {
         if config.swa_epochs > 0 {
             observer.message(&format!(
@@ -514,6 +515,41 @@ pub fn fit(
         state,
         val,
     })
+}
+
+/// Recomputes the backbone's running statistics for averaged weights, as PyTorch's
+/// `torch.optim.swa_utils.update_bn` does: one pass over the training examples (as they are,
+/// unaugmented) in training mode, each batch's statistics weighing equally. A backbone
+/// without such buffers (a text encoder) is left as it is.
+fn refresh_buffers(
+    classifier: &Classifier,
+    examples: &[Example],
+    config: &TrainConfig,
+    collator: &Collator,
+    observer: &dyn Observer,
+) -> Result<()> {
+    let backbone = classifier.backbone();
+    if backbone.buffers()?.is_empty() || examples.is_empty() {
+        return Ok(());
+    }
+    backbone.refresh_buffers(true)?;
+    let rows: Vec<usize> = (0..examples.len()).collect();
+    let mut mode =
+        Mode::train(<rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(config.seed));
+    let pass = rows
+        .chunks(config.batch_size.max(2))
+        .try_for_each(|chunk| -> Result<()> {
+            let batch = super::batching::make_batch(examples, chunk, collator)?;
+            backbone.features(&batch.inputs, &mut mode)?;
+            Ok(())
+        });
+    backbone.refresh_buffers(false)?;
+    pass?;
+    observer.message(&format!(
+        "recomputed the BatchNorm statistics of the averaged weights over the {} training examples (as torch's swa_utils.update_bn)",
+        examples.len()
+    ));
+    Ok(())
 }
 
 /// Folds the `count`-th set of weights `current` into the running mean `averaged` (as

@@ -30,6 +30,9 @@ pub struct BatchNorm2d {
     eps: f64,
     /// Whether training passes update and use batch statistics (false: frozen statistics).
     batch_stats: bool,
+    /// While the running statistics are recomputed (SWA's `update_bn`): the batches seen,
+    /// whose plain average replaces the momentum.
+    refreshing: Mutex<Option<usize>>,
 }
 
 impl BatchNorm2d {
@@ -60,7 +63,20 @@ impl BatchNorm2d {
             running: Mutex::new((mean, var)),
             eps,
             batch_stats,
+            refreshing: Mutex::new(None),
         })
+    }
+
+    /// Starts (`on`) or ends recomputing the running statistics from scratch: while on,
+    /// each training pass's batch statistics are averaged with equal weight, as PyTorch's
+    /// `torch.optim.swa_utils.update_bn` does (momentum `None`: a cumulative average).
+    pub fn refresh_statistics(&self, on: bool) -> Result<()> {
+        let mut refreshing = self
+            .refreshing
+            .lock()
+            .map_err(|_| Error::Invalid(format!("{}: a training thread panicked", self.name)))?;
+        *refreshing = on.then_some(0);
+        Ok(())
     }
 
     /// Normalises `x` `[batch, channels, h, w]`: by the batch in a training pass (when
@@ -85,10 +101,22 @@ impl BatchNorm2d {
             // The fused kernel sums in f64 (tests/cnn_reference.rs).
             let (y, stats) = batch_norm_train(x, &self.weight, &self.bias, self.eps)?;
             let (mean, var) = (stats.get(0)?, stats.get(1)?);
+            let momentum = {
+                let mut refreshing = self.refreshing.lock().map_err(|_| {
+                    Error::Invalid(format!("{}: a training thread panicked", self.name))
+                })?;
+                match refreshing.as_mut() {
+                    Some(seen) => {
+                        *seen += 1;
+                        1.0 / *seen as f64
+                    }
+                    None => MOMENTUM,
+                }
+            };
             let mut running = self.lock()?;
             let unbiased = (var * (n as f64 / (n - 1) as f64))?;
-            running.0 = ((&running.0 * (1.0 - MOMENTUM))? + (mean * MOMENTUM)?)?;
-            running.1 = ((&running.1 * (1.0 - MOMENTUM))? + (unbiased * MOMENTUM)?)?;
+            running.0 = ((&running.0 * (1.0 - momentum))? + (mean * momentum)?)?;
+            running.1 = ((&running.1 * (1.0 - momentum))? + (unbiased * momentum)?)?;
             return Ok(y);
         }
         // y = x·s + (b − μ·s) with s = γ/√(σ² + ε): one multiply and one add per value.
@@ -140,5 +168,37 @@ impl BatchNorm2d {
         self.running
             .lock()
             .map_err(|_| Error::Invalid(format!("{}: a training thread panicked", self.name)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+    use rand::SeedableRng;
+
+    /// Recomputing weighs every batch alike (PyTorch's momentum `None`); afterwards the
+    /// momentum is back.
+    #[test]
+    fn refreshed_statistics_are_the_plain_average_of_the_batches() {
+        let mut params = Params::from_tensors(Default::default(), &Device::Cpu, 0);
+        let bn = BatchNorm2d::load(&mut params, "bn", 1, EPS, true, true).unwrap();
+        let mode = Mode::train(rand_chacha::ChaCha8Rng::seed_from_u64(0));
+        let batch = |values: [f32; 4]| {
+            Tensor::from_vec(values.to_vec(), (2, 1, 1, 2), &Device::Cpu).unwrap()
+        };
+        let mean = |bn: &BatchNorm2d| bn.running().unwrap().0.to_vec1::<f32>().unwrap()[0];
+        bn.refresh_statistics(true).unwrap();
+        for values in [
+            [1.0, 1.0, 1.0, 1.0],
+            [3.0, 3.0, 3.0, 3.0],
+            [8.0, 8.0, 8.0, 8.0],
+        ] {
+            bn.forward(&batch(values), &mode).unwrap();
+        }
+        assert!((mean(&bn) - 4.0).abs() < 1e-6, "{}", mean(&bn));
+        bn.refresh_statistics(false).unwrap();
+        bn.forward(&batch([14.0; 4]), &mode).unwrap();
+        assert!((mean(&bn) - (0.9 * 4.0 + 0.1 * 14.0)).abs() < 1e-5);
     }
 }

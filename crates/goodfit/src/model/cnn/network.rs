@@ -164,6 +164,13 @@ impl Backbone for CnnBackbone {
     fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
         conv_bn::buffers(self.batch_norms())
     }
+
+    fn refresh_buffers(&self, on: bool) -> Result<()> {
+        for bn in self.batch_norms() {
+            bn.refresh_statistics(on)?;
+        }
+        Ok(())
+    }
 }
 
 /// Which of `count` blocks train under `train_layers` (the top ones).

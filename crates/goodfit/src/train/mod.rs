@@ -28,6 +28,7 @@ mod run_writer;
 pub mod schedule;
 pub mod session;
 pub mod soup;
+pub mod swa;
 pub mod trainer;
 pub mod warm_start;
 

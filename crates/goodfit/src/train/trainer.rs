@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::metrics::{Metrics, SCALAR_METRICS};
 use crate::model::weight_stats::update_ratios;
-use crate::model::{Classifier, Collator, Example, Mode, Params};
+use crate::model::{Classifier, Example, Mode, Params};
 use crate::run_folder::records::{self, EpochRecord, FORMAT};
 
 use super::batching::training_epoch;
@@ -35,6 +35,7 @@ pub(crate) use super::records::{write_json, write_json_lines, write_predictions}
 use super::run_writer::{write_run, RunOutcome};
 use super::schedule::LrSchedule;
 pub use super::session::{Heldout, Session};
+use super::swa::{average_into, refresh_buffers};
 
 /// The run folder's files (named in [`crate::run_folder`]).
 pub use crate::run_folder::{
@@ -515,58 +516,6 @@ pub fn fit(
         state,
         val,
     })
-}
-
-/// Recomputes the backbone's running statistics for averaged weights, as PyTorch's
-/// `torch.optim.swa_utils.update_bn` does: one pass over the training examples (as they are,
-/// unaugmented) in training mode, each batch's statistics weighing equally. A backbone
-/// without such buffers (a text encoder) is left as it is.
-fn refresh_buffers(
-    classifier: &Classifier,
-    examples: &[Example],
-    config: &TrainConfig,
-    collator: &Collator,
-    observer: &dyn Observer,
-) -> Result<()> {
-    let backbone = classifier.backbone();
-    if backbone.buffers()?.is_empty() || examples.is_empty() {
-        return Ok(());
-    }
-    backbone.refresh_buffers(true)?;
-    let rows: Vec<usize> = (0..examples.len()).collect();
-    let mut mode =
-        Mode::train(<rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(config.seed));
-    let pass = rows
-        .chunks(config.batch_size.max(2))
-        .try_for_each(|chunk| -> Result<()> {
-            let batch = super::batching::make_batch(examples, chunk, collator)?;
-            backbone.features(&batch.inputs, &mut mode)?;
-            Ok(())
-        });
-    backbone.refresh_buffers(false)?;
-    pass?;
-    observer.message(&format!(
-        "recomputed the BatchNorm statistics of the averaged weights over the {} training examples (as torch's swa_utils.update_bn)",
-        examples.len()
-    ));
-    Ok(())
-}
-
-/// Folds the `count`-th set of weights `current` into the running mean `averaged` (as
-/// torch's `AveragedModel` does: `avg + (new − avg) / count`).
-fn average_into(
-    averaged: &mut BTreeMap<String, Tensor>,
-    current: &BTreeMap<String, Tensor>,
-    count: usize,
-) -> Result<()> {
-    for (name, tensor) in current {
-        let next = match averaged.get(name) {
-            Some(avg) if count > 1 => (avg + ((tensor - avg)? / count as f64)?)?,
-            _ => tensor.copy()?,
-        };
-        averaged.insert(name.clone(), next);
-    }
-    Ok(())
 }
 
 /// Copies of the current values of `vars`.

@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::error::{Error, Position, Result};
 use crate::run_folder::metrics::RunMetrics;
 use crate::run_folder::records::{read_history, EpochRecord};
-use crate::run_folder::summaries::RunData;
+use crate::run_folder::summaries::{RunData, Summary};
 use crate::run_folder::{CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE};
 use crate::train::TrainConfig;
 

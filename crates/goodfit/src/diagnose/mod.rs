@@ -17,7 +17,7 @@ use crate::error::Result;
 pub use facts::RunFacts;
 pub use verdict::{Diagnosis, Remedy, Severity, Verdict, VerdictKind};
 
-use crate::run_folder::summaries::RunDiagnosis;
+use crate::run_folder::summaries::{RunDiagnosis, Summary};
 /// The diagnosis file of a run folder.
 pub use crate::run_folder::DIAGNOSIS_FILE;
 

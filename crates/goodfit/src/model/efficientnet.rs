@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use super::backbone::{Backbone, Part, Place};
 use super::bert::TrainLayers;
 use super::classifier::{head_place, ClassifierSpec};
-use super::cnn::batch_norm::{self, BatchNorm2d};
-use super::cnn::conv::{Conv2d, ConvKind};
+use super::cnn::batch_norm;
+use super::cnn::conv::ConvKind;
 use super::cnn::conv_bn::{Activation, ConvBn};
 use super::cnn::network::{frozen_blocks, trainable_blocks, Block, CnnBackbone, Sequence};
 use super::config::HeadActivation;
@@ -228,35 +228,20 @@ impl EfficientNetLite {
         let mut blocks: Vec<Sequence> = Vec::new();
         for spec in block_shapes() {
             let trainable = spec.block.map_or(stem_trains, |b| trains[b]);
-            let [out, per_filter, k, _] = spec.shape;
-            let inputs = match spec.kind {
-                ConvKind::Depthwise => out,
-                ConvKind::Dense => per_filter,
+            let act = if spec.act {
+                Activation::Relu6
+            } else {
+                Activation::Identity
             };
-            let layer = ConvBn {
-                conv: Conv2d::load(
-                    params,
-                    &spec.conv,
-                    (inputs, out),
-                    k,
-                    spec.stride,
-                    spec.kind,
-                    trainable,
-                )?,
-                bn: BatchNorm2d::load(
-                    params,
-                    &spec.bn,
-                    out,
-                    eps,
-                    trainable,
-                    trainable && !bn_freeze,
-                )?,
-                act: if spec.act {
-                    Activation::Relu6
-                } else {
-                    Activation::Identity
-                },
-            };
+            let layer = ConvBn::load(
+                params,
+                (&spec.conv, &spec.bn),
+                spec.shape,
+                (spec.stride, spec.kind),
+                act,
+                eps,
+                (trainable, bn_freeze),
+            )?;
             match spec.block {
                 None => stem = Some(layer),
                 Some(b) if b == blocks.len() => blocks.push(Sequence {

@@ -21,7 +21,7 @@ use super::backbone::{Backbone, Part, Place};
 use super::bert::TrainLayers;
 use super::classifier::{head_place, ClassifierSpec, HEAD_PREFIX};
 use super::cnn::batch_norm::BatchNorm2d;
-use super::cnn::conv::{Conv2d, ConvKind};
+use super::cnn::conv::ConvKind;
 use super::cnn::conv_bn::{Activation, ConvBn};
 use super::cnn::network::{frozen_blocks, trainable_blocks, Block, CnnBackbone};
 use super::config::HeadActivation;
@@ -271,31 +271,20 @@ impl ResNet {
         let mut blocks: Vec<Residual> = Vec::new();
         for spec in depth.layers() {
             let trainable = spec.block.map_or(stem_trains, |b| trains[b]);
-            let [out, inputs, k, _] = spec.shape;
-            let layer = ConvBn {
-                conv: Conv2d::load(
-                    params,
-                    &spec.conv,
-                    (inputs, out),
-                    k,
-                    spec.stride,
-                    ConvKind::Dense,
-                    trainable,
-                )?,
-                bn: BatchNorm2d::load(
-                    params,
-                    &spec.bn,
-                    out,
-                    eps,
-                    trainable,
-                    trainable && !bn_freeze,
-                )?,
-                act: if spec.act {
-                    Activation::Relu
-                } else {
-                    Activation::Identity
-                },
+            let act = if spec.act {
+                Activation::Relu
+            } else {
+                Activation::Identity
             };
+            let layer = ConvBn::load(
+                params,
+                (&spec.conv, &spec.bn),
+                spec.shape,
+                (spec.stride, ConvKind::Dense),
+                act,
+                eps,
+                (trainable, bn_freeze),
+            )?;
             match spec.block {
                 None => stem = Some(layer),
                 Some(b) => {

@@ -98,12 +98,7 @@ impl RunDiagnosis {
 
     /// The file's text (`goodfit diagnose --json` prints it).
     pub fn text(&self) -> Result<String> {
-        Ok(serde_json::to_string_pretty(self).map_err(Error::serialization)? + "\n")
-    }
-
-    /// Writes the record at `path`, atomically.
-    pub fn write(&self, path: &Path) -> Result<()> {
-        write_atomic(path, self.text()?.as_bytes())
+        text(self)
     }
 }
 
@@ -117,39 +112,8 @@ pub fn body<T: Serialize>(value: &T) -> Result<Map<String, Value>> {
     }
 }
 
-fn write<T: Serialize>(record: &T, path: &Path) -> Result<()> {
-    let text = serde_json::to_string_pretty(record).map_err(Error::serialization)? + "\n";
-    write_atomic(path, text.as_bytes())
-}
-
-/// `value` as a record `T` whose format this goodfit reads, or why not.
-fn checked<T: for<'de> Deserialize<'de>>(
-    value: Value,
-    format: impl Fn(&T) -> u32,
-) -> std::result::Result<T, String> {
-    let record: T = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    let found = format(&record);
-    if found > FORMAT {
-        return Err(format!(
-            "format {found} is newer than this goodfit reads ({FORMAT}): update goodfit"
-        ));
-    }
-    Ok(record)
-}
-
-fn read<T: for<'de> Deserialize<'de>>(
-    path: &Path,
-    what: &str,
-    format: impl Fn(&T) -> u32,
-) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        Error::input(
-            Position::line(path, e.line() as u64),
-            format!("not {what} goodfit wrote: {e}"),
-        )
-    })?;
-    checked(value, format).map_err(|why| Error::input(Position::file(path), why))
+fn text<T: Serialize>(record: &T) -> Result<String> {
+    Ok(serde_json::to_string_pretty(record).map_err(Error::serialization)? + "\n")
 }
 
 /// Whether the JSON object `value` (any run-folder record) has a format this goodfit reads:
@@ -163,38 +127,46 @@ pub fn check_format(value: &Value) -> std::result::Result<(), String> {
     }
 }
 
-impl RunData {
-    /// Writes the record at `path`, atomically.
-    pub fn write(&self, path: &Path) -> Result<()> {
-        write(self, path)
-    }
+/// A summary record: written whole and atomically, read back checked (a newer format is
+/// refused, errors name the file and line).
+pub trait Summary: Serialize + for<'de> Deserialize<'de> {
+    /// What the record is, for errors (`a data summary`).
+    const WHAT: &'static str;
 
-    /// Reads and checks the record at `path`.
-    pub fn read(path: &Path) -> Result<RunData> {
-        read(path, "a data summary", |r: &RunData| r.format)
+    /// Writes the record at `path`, atomically.
+    fn write(&self, path: &Path) -> Result<()> {
+        write_atomic(path, text(self)?.as_bytes())
     }
 
     /// The record in `value`, or why it is not one.
-    pub fn from_value(value: Value) -> std::result::Result<RunData, String> {
-        checked(value, |r: &RunData| r.format)
+    fn from_value(value: Value) -> std::result::Result<Self, String> {
+        check_format(&value)?;
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    /// Reads and checks the record at `path`.
+    fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            Error::input(
+                Position::line(path, e.line() as u64),
+                format!("not {} goodfit wrote: {e}", Self::WHAT),
+            )
+        })?;
+        Self::from_value(value).map_err(|why| Error::input(Position::file(path), why))
     }
 }
 
-impl RunWeights {
-    /// Writes the record at `path`, atomically.
-    pub fn write(&self, path: &Path) -> Result<()> {
-        write(self, path)
-    }
+impl Summary for RunData {
+    const WHAT: &'static str = "a data summary";
+}
 
-    /// Reads and checks the record at `path`.
-    pub fn read(path: &Path) -> Result<RunWeights> {
-        read(path, "a weight report", |r: &RunWeights| r.format)
-    }
+impl Summary for RunWeights {
+    const WHAT: &'static str = "a weight report";
+}
 
-    /// The record in `value`, or why it is not one.
-    pub fn from_value(value: Value) -> std::result::Result<RunWeights, String> {
-        checked(value, |r: &RunWeights| r.format)
-    }
+impl Summary for RunDiagnosis {
+    const WHAT: &'static str = "a diagnosis";
 }
 
 #[cfg(test)]

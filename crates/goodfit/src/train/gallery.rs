@@ -46,7 +46,7 @@ fn augmented_tiles(
     let mut tiles = Vec::new();
     for (label, path) in firsts.iter().take(AUGMENTED_CLASSES) {
         let picture = ImageTransform::decode(path)?;
-        tiles.push(tile(path, label.clone(), None)?);
+        tiles.push(tile(path, label.clone(), None, None)?);
         for draw in 0..AUGMENTED_DRAWS {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
                 augmentation.seed ^ 0x6761_6C6C_6572_7900 ^ draw,
@@ -54,16 +54,13 @@ fn augmented_tiles(
             let changed = augmentation
                 .augment
                 .apply(&picture, augmentation.size, &mut rng);
-            tiles.push(Tile {
-                label: format!("{label}, draw {}", draw + 1),
-                predicted: None,
-                probability: None,
-                source: path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                image: ImageTransform::thumbnail_of(changed, THUMBNAIL, path)?,
-            });
+            let image = ImageTransform::thumbnail_of(changed, THUMBNAIL, path)?;
+            tiles.push(tile(
+                path,
+                format!("{label}, draw {}", draw + 1),
+                None,
+                Some(image),
+            )?);
         }
     }
     Ok(tiles)
@@ -79,7 +76,17 @@ pub(crate) struct Pictures<'a> {
     pub proba: Option<&'a [Vec<f64>]>,
 }
 
-fn tile(path: &Path, label: String, wrong: Option<(String, f64)>) -> Result<Tile> {
+/// The tile of the picture at `path` (shown as `image`, its thumbnail when `None`).
+fn tile(
+    path: &Path,
+    label: String,
+    wrong: Option<(String, f64)>,
+    image: Option<String>,
+) -> Result<Tile> {
+    let image = match image {
+        Some(image) => image,
+        None => ImageTransform::thumbnail(path, THUMBNAIL)?,
+    };
     Ok(Tile {
         label,
         predicted: wrong.as_ref().map(|w| w.0.clone()),
@@ -88,7 +95,7 @@ fn tile(path: &Path, label: String, wrong: Option<(String, f64)>) -> Result<Tile
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        image: ImageTransform::thumbnail(path, THUMBNAIL)?,
+        image,
     })
 }
 
@@ -117,7 +124,7 @@ pub(crate) fn gallery(
                 if std::mem::take(&mut first) {
                     firsts.push((name(class), p.clone()));
                 }
-                examples.push(tile(&p, name(class), None)?);
+                examples.push(tile(&p, name(class), None, None)?);
             }
         }
     }
@@ -149,7 +156,7 @@ pub(crate) fn gallery(
             }
             if let Some(p) = path(&pictures.examples[r]) {
                 per_class[truth] += 1;
-                tiles.push(tile(&p, name(truth), Some((name(k), confidence)))?);
+                tiles.push(tile(&p, name(truth), Some((name(k), confidence)), None)?);
             }
         }
         wrong.push((set.to_string(), tiles));

@@ -26,7 +26,7 @@ use super::records::{write_predictions, RunResult};
 use super::session::Session;
 use crate::run_folder::metrics::RunMetrics;
 use crate::run_folder::records::{EpochRecord, FORMAT};
-use crate::run_folder::summaries::{body, ClassCount, RunData, RunWeights, TrainingSplit};
+use crate::run_folder::summaries::{body, ClassCount, RunData, RunWeights, Summary, TrainingSplit};
 use crate::run_folder::{
     DATA_FILE, GALLERY_FILE, METRICS_FILE, MODEL_DIR, TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
     WEIGHTS_FILE,

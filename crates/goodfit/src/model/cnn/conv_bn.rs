@@ -9,9 +9,10 @@ use candle_core::Tensor;
 use crate::error::{Error, Result};
 use crate::model::dropout::Mode;
 use crate::model::inputs::BatchInputs;
+use crate::model::params::Params;
 
 use super::batch_norm::BatchNorm2d;
-use super::conv::Conv2d;
+use super::conv::{Conv2d, ConvKind};
 
 /// What follows a convolution's BatchNorm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,30 @@ pub struct ConvBn {
 }
 
 impl ConvBn {
+    /// Loads the convolution `conv` (`[out, in / groups, k, k]` = `shape`, at `stride`) and
+    /// its BatchNorm `bn` with epsilon `eps`, followed by `act`; `trainable` says whether
+    /// they train, `bn_freeze` keeps the BatchNorm's statistics frozen even then.
+    pub fn load(
+        params: &mut Params,
+        (conv, bn): (&str, &str),
+        shape: [usize; 4],
+        (stride, kind): (usize, ConvKind),
+        act: Activation,
+        eps: f64,
+        (trainable, bn_freeze): (bool, bool),
+    ) -> Result<ConvBn> {
+        let [out, per_filter, k, _] = shape;
+        let inputs = match kind {
+            ConvKind::Depthwise => out,
+            ConvKind::Dense => per_filter,
+        };
+        Ok(ConvBn {
+            conv: Conv2d::load(params, conv, (inputs, out), k, stride, kind, trainable)?,
+            bn: BatchNorm2d::load(params, bn, out, eps, trainable, trainable && !bn_freeze)?,
+            act,
+        })
+    }
+
     /// The three in order, training in `mode`.
     pub fn forward(&self, x: &Tensor, mode: &Mode) -> Result<Tensor> {
         self.act

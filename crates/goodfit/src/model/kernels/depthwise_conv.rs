@@ -12,6 +12,7 @@ use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tenso
 use rayon::prelude::*;
 
 use super::cpu_storage::{all_cpu_f32, contiguous_f32};
+use super::im2col::valid_outputs;
 
 /// The stride and padding of a depthwise convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,15 +86,8 @@ impl DepthwiseConv {
         })
     }
 
-    /// The output positions `lo..hi` whose input position `o·stride − padding + tap` lies
-    /// inside `0..input`.
     fn valid(&self, output: usize, input: usize, tap: usize) -> (usize, usize) {
-        let (s, p, tap) = (self.stride as i64, self.padding as i64, tap as i64);
-        // o·s + tap − p ≥ 0  ⇔  o ≥ ⌈(p − tap)/s⌉;  o·s + tap − p ≤ input − 1.
-        let lo = if p > tap { (p - tap + s - 1) / s } else { 0 };
-        let hi = (input as i64 - 1 + p - tap).div_euclid(s) + 1;
-        let hi = hi.clamp(0, output as i64);
-        (lo.min(hi) as usize, hi as usize)
+        valid_outputs((self.stride, self.padding), output, input, tap)
     }
 
     /// The input position of output position `o` at kernel tap `tap` (in the valid range).

@@ -30,14 +30,8 @@ impl Window {
         (size + 2 * self.padding - self.k) / self.stride + 1
     }
 
-    /// The output positions `lo..hi` whose input position `o·stride − padding + tap` lies in
-    /// `0..input`.
     fn valid(&self, output: usize, input: usize, tap: usize) -> (usize, usize) {
-        let (s, p, tap) = (self.stride as i64, self.padding as i64, tap as i64);
-        let lo = if p > tap { (p - tap + s - 1) / s } else { 0 };
-        let hi = (input as i64 - 1 + p - tap).div_euclid(s) + 1;
-        let hi = hi.clamp(0, output as i64);
-        (lo.min(hi) as usize, hi as usize)
+        valid_outputs((self.stride, self.padding), output, input, tap)
     }
 
     /// Visits every stretch of one channel plane of `in_h × in_w` that one tap copies: the
@@ -79,6 +73,23 @@ struct Stretch {
     len: usize,
     /// The input position (in the plane) of the first; the next are `stride` apart.
     input: usize,
+}
+
+/// The output positions `lo..hi` (of `output`) whose input position
+/// `o·stride − padding + tap` lies inside `0..input`: where a window's tap reads the input,
+/// not the zero padding. Shared by the convolution kernels.
+pub(crate) fn valid_outputs(
+    (stride, padding): (usize, usize),
+    output: usize,
+    input: usize,
+    tap: usize,
+) -> (usize, usize) {
+    let (s, p, tap) = (stride as i64, padding as i64, tap as i64);
+    // o·s + tap − p ≥ 0  ⇔  o ≥ ⌈(p − tap)/s⌉;  o·s + tap − p ≤ input − 1.
+    let lo = if p > tap { (p - tap + s - 1) / s } else { 0 };
+    let hi = (input as i64 - 1 + p - tap).div_euclid(s) + 1;
+    let hi = hi.clamp(0, output as i64);
+    (lo.min(hi) as usize, hi as usize)
 }
 
 /// The columns of `x` `[batch, channels, h, w]` for a convolution with `window`:

@@ -228,17 +228,12 @@ impl EfficientNetLite {
         let mut blocks: Vec<Sequence> = Vec::new();
         for spec in block_shapes() {
             let trainable = spec.block.map_or(stem_trains, |b| trains[b]);
-            let act = if spec.act {
-                Activation::Relu6
-            } else {
-                Activation::Identity
-            };
             let layer = ConvBn::load(
                 params,
                 (&spec.conv, &spec.bn),
                 spec.shape,
                 (spec.stride, spec.kind),
-                act,
+                Activation::Relu6.when(spec.act),
                 eps,
                 (trainable, bn_freeze),
             )?;

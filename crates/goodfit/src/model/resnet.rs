@@ -271,17 +271,12 @@ impl ResNet {
         let mut blocks: Vec<Residual> = Vec::new();
         for spec in depth.layers() {
             let trainable = spec.block.map_or(stem_trains, |b| trains[b]);
-            let act = if spec.act {
-                Activation::Relu
-            } else {
-                Activation::Identity
-            };
             let layer = ConvBn::load(
                 params,
                 (&spec.conv, &spec.bn),
                 spec.shape,
                 (spec.stride, ConvKind::Dense),
-                act,
+                Activation::Relu.when(spec.act),
                 eps,
                 (trainable, bn_freeze),
             )?;

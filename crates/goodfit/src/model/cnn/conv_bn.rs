@@ -26,6 +26,15 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// This activation where `on`, none otherwise.
+    pub fn when(self, on: bool) -> Activation {
+        if on {
+            self
+        } else {
+            Activation::Identity
+        }
+    }
+
     /// The activation of `x`.
     pub fn apply(self, x: &Tensor) -> Result<Tensor> {
         Ok(match self {

@@ -47,6 +47,9 @@ struct Cli {
 enum Command {
     /// Summarise a labelled dataset: classes, imbalance, text lengths, duplicates, leakage.
     Inspect(commands::inspect::InspectArgs),
+    /// Find probably mislabelled, duplicated, leaked and out-of-place rows (confident
+    /// learning on out-of-fold probabilities, neighbours in the encoder's embedding space).
+    Audit(Box<commands::audit::AuditArgs>),
     /// Score a file of predictions with the full metric suite (as scikit-learn computes it).
     Evaluate(commands::evaluate::EvaluateArgs),
     /// Fine-tune a pretrained text encoder and a classification head on labelled data.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Audit(args) => commands::audit::run(&args),
         Command::Evaluate(args) => commands::evaluate::run(&args),
         Command::Train(args) => commands::train::run(&args),
         Command::Predict(args) => commands::predict::run_predict(&args),

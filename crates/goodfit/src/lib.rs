@@ -17,6 +17,7 @@
 //! - [`auto`]: search for a configuration that fits, trial by trial, from the verdicts
 //!   (`goodfit train --auto`).
 
+pub mod audit;
 pub mod auto;
 pub mod data;
 pub mod decision;

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Runs `goodfit ARGS` and returns what it did.
+/// Runs `goodfit ARGS` and returns what it did (the feature cache off: the tests' models
+/// live in fresh temporary folders, so nothing cached would be read again).
 pub fn goodfit(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_goodfit"))
+        .env("GOODFIT_CACHE", "off")
         .args(args)
         .output()
         .expect("run goodfit")

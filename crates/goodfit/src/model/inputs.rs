@@ -16,7 +16,7 @@ use super::image_augment::ImageAugment;
 use super::image_transform::ImageTransform;
 
 /// One row's input, preprocessed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Example {
     /// A tokenised text: its token ids, special tokens included, truncated to the window.
     Tokens(Vec<u32>),

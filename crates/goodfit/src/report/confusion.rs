@@ -40,9 +40,9 @@ pub fn figure_for(set: &str, metrics: &SetMetrics) -> Option<String> {
         let halves = root.split_evenly((1, 2));
         let share = |v: f64| pct(Some(v));
         let counts_area = halves[0].titled("counts", charts::font(13.5))?;
-        heatmap(&counts_area, labels, &counts, &num)?;
+        heatmap(&counts_area, labels, &counts, &num, ("predicted", "true"))?;
         let shares_area = halves[1].titled("share of each true class", charts::font(13.5))?;
-        heatmap(&shares_area, labels, &shares, &share)?;
+        heatmap(&shares_area, labels, &shares, &share, ("predicted", "true"))?;
         Ok(())
     });
     let total: f64 = matrix.iter().flatten().sum();
@@ -58,12 +58,14 @@ pub fn figure_for(set: &str, metrics: &SetMetrics) -> Option<String> {
     Some(figure(&svg, &caption, wide))
 }
 
-/// One heatmap: cells shaded by value (relative to the largest), each labelled.
-fn heatmap(
+/// One heatmap: cells shaded by value (relative to the largest), each labelled; `axes`
+/// names the columns and the rows.
+pub(super) fn heatmap(
     area: &charts::Area,
     labels: &[String],
     values: &[Vec<Option<f64>>],
     text: &dyn Fn(f64) -> String,
+    axes: (&str, &str),
 ) -> charts::Drawing {
     let n = labels.len();
     // Row 0 at the top: the y axis counts upwards, so rows are laid out reversed.
@@ -73,8 +75,8 @@ fn heatmap(
         3..=6 => 9,
         _ => 10,
     };
-    let x = Axis::categories(labels, max_chars, "predicted");
-    let y = Axis::categories(&reversed, max_chars, "true");
+    let x = Axis::categories(labels, max_chars, axes.0);
+    let y = Axis::categories(&reversed, max_chars, axes.1);
     let max = values
         .iter()
         .flatten()

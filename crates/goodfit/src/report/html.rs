@@ -23,14 +23,25 @@ pub fn page(run: &Run, sections: &[Section]) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| run.dir.display().to_string());
+    document(
+        &format!("goodfit report · {name}"),
+        &header(run, &name),
+        sections,
+        "Written by goodfit from the files in this run folder.",
+    )
+}
+
+/// A self-contained page (its style sheet inline): `header` (HTML), a table of contents,
+/// the sections, and `footer` (plain text); `title` names the browser tab.
+pub fn document(title: &str, header: &str, sections: &[Section], footer: &str) -> String {
     let mut html = String::with_capacity(256 * 1024);
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    html.push_str(&format!("<title>goodfit report · {}</title>\n", esc(&name)));
+    html.push_str(&format!("<title>{}</title>\n", esc(title)));
     html.push_str("<style>\n");
     html.push_str(CSS);
     html.push_str("</style>\n</head>\n<body>\n<main>\n");
-    html.push_str(&header(run, &name));
+    html.push_str(header);
     html.push_str("<nav>");
     for s in sections {
         html.push_str(&format!("<a href=\"#{}\">{}</a>", s.id, s.title));
@@ -42,7 +53,7 @@ pub fn page(run: &Run, sections: &[Section]) -> String {
             s.id, s.title, s.body
         ));
     }
-    html.push_str("<footer>Written by goodfit from the files in this run folder.</footer>\n");
+    html.push_str(&format!("<footer>{}</footer>\n", esc(footer)));
     html.push_str("</main>\n</body>\n</html>\n");
     html
 }

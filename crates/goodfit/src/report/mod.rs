@@ -16,6 +16,7 @@
 //! An optional file that is present but unusable shows a notice in its section rather than
 //! stopping the report: the rest of the run is still worth seeing.
 
+mod audit;
 mod auto;
 mod blocks;
 mod charts;
@@ -37,6 +38,7 @@ mod weights;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
+pub use audit::audit_page;
 use html::Section;
 pub use learning::learning_curve_svg;
 pub use lr_find::lr_find_svg;

@@ -154,20 +154,7 @@ pub fn cross_validate_in_session(
                 out: out.to_path_buf(),
             });
         }
-        let (train, train_cached) = oversampled(session, pool.select(&folds.train_rows(f))?)?;
-        let (val, val_cached) = pool.select(held)?;
-        let fitted = fit(
-            session,
-            &train,
-            train_cached.as_ref(),
-            Heldout {
-                examples: &val,
-                cached: val_cached.as_ref(),
-            },
-            None,
-            None,
-            observer,
-        )?;
+        let (fitted, train) = fit_fold(session, &pool, folds, f, observer)?;
         for (&row, p) in held.iter().zip(&fitted.val.proba) {
             oof[row] = Some(p.clone());
         }
@@ -310,6 +297,61 @@ pub fn cross_validate_in_session(
             model: model_doc,
         },
     ))
+}
+
+/// Fold `f` of `folds` over `pool`: the configuration trained on the other folds, early
+/// stopping on this one; with the training examples it saw.
+fn fit_fold(
+    session: &Session,
+    pool: &Pool,
+    folds: &Folds,
+    f: usize,
+    observer: &dyn Observer,
+) -> Result<(Fitted, Examples)> {
+    let (train, train_cached) = oversampled(session, pool.select(&folds.train_rows(f))?)?;
+    let (val, val_cached) = pool.select(&folds.folds[f])?;
+    let fitted = fit(
+        session,
+        &train,
+        train_cached.as_ref(),
+        Heldout {
+            examples: &val,
+            cached: val_cached.as_ref(),
+        },
+        None,
+        None,
+        observer,
+    )?;
+    Ok((fitted, train))
+}
+
+/// Out-of-fold predicted probabilities of every row of the session's [`Pool`] (training
+/// split, then validation split), as scikit-learn's `cross_val_predict(method=
+/// "predict_proba")`: each fold's rows predicted by the configuration trained on the
+/// others. Writes nothing.
+pub fn out_of_fold_proba(
+    session: &Session,
+    folds: &Folds,
+    observer: &dyn Observer,
+) -> Result<Vec<Vec<f64>>> {
+    let pool = Pool::of(session)?;
+    let mut oof: Vec<Option<Vec<f64>>> = vec![None; pool.examples.len()];
+    for f in 0..folds.folds.len() {
+        if !observer.keep_going() {
+            return Err(Error::Interrupted {
+                epochs_done: 0,
+                out: session.config.out.clone(),
+            });
+        }
+        let (fitted, _) = fit_fold(session, &pool, folds, f, observer)?;
+        for (&row, p) in folds.folds[f].iter().zip(&fitted.val.proba) {
+            oof[row] = Some(p.clone());
+        }
+    }
+    oof.into_iter()
+        .enumerate()
+        .map(|(row, p)| p.ok_or_else(|| Error::Invalid(format!("pooled row {row} is in no fold"))))
+        .collect()
 }
 
 /// `examples` with synthetic minority rows added to their cached features when the

@@ -60,6 +60,38 @@ pub struct Prepared {
     pub test: Option<Examples>,
     /// What `goodfit inspect` says of the training file (and its relation to the test file).
     pub summary: DataSummary,
+    /// Where each example came from (augmented copies aside).
+    pub origins: Origins,
+}
+
+/// A row's place in its data file and what it holds, for findings that name rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    /// Its line in the file (a Parquet file's row number), as `goodfit inspect` numbers rows.
+    pub line: u64,
+    /// Its text, or its picture's path.
+    pub input: String,
+}
+
+/// The origins of the training, validation and test examples, in their order.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    /// The training split's rows (not their augmented copies).
+    pub train: Vec<Origin>,
+    /// The validation split's rows (from the training file unless a validation file is given).
+    pub val: Vec<Origin>,
+    /// The test file's rows.
+    pub test: Vec<Origin>,
+}
+
+/// The origin of each of `rows` of `dataset`, whose inputs are `texts`.
+fn origins(dataset: &Dataset, texts: &[String], rows: &[usize]) -> Vec<Origin> {
+    rows.iter()
+        .map(|&r| Origin {
+            line: dataset.lines[r],
+            input: texts[r].clone(),
+        })
+        .collect()
 }
 
 /// Reads, checks, splits and tokenises the data of `config`.
@@ -86,14 +118,16 @@ pub fn prepare(
         encoded: preprocessor.examples(&texts, &config.train, config.max_len)?,
         targets,
     };
-    let (train_rows, val) = match &config.val {
+    let (train_rows, val, val_origins) = match &config.val {
         Some(path) => {
             let (val_texts, val_data) = read_texts(path, config, observer)?;
             let val = Examples {
                 targets: val_data.class_indices(&labels)?,
                 encoded: preprocessor.examples(&val_texts, path, config.max_len)?,
             };
-            ((0..all.len()).collect::<Vec<usize>>(), val)
+            let every: Vec<usize> = (0..val_texts.len()).collect();
+            let val_origins = origins(&val_data, &val_texts, &every);
+            ((0..all.len()).collect::<Vec<usize>>(), val, val_origins)
         }
         None => {
             let names: Vec<String> = labels.labels().iter().map(|l| l.as_text()).collect();
@@ -113,9 +147,11 @@ pub fn prepare(
                 config.val_fraction
             ));
             let val = all.select(&split.validation);
-            (split.train, val)
+            let val_origins = origins(&dataset, &texts, &split.validation);
+            (split.train, val, val_origins)
         }
     };
+    let train_origins = origins(&dataset, &texts, &train_rows);
     let mut train = all.select(&train_rows);
     let original_rows = train.len();
     if config.eda_copies > 0 {
@@ -127,16 +163,18 @@ pub fn prepare(
             originals.len()
         ));
     }
-    let (test, test_data) = match &config.test {
+    let (test, test_data, test_origins) = match &config.test {
         Some(path) => {
             let (test_texts, test_data) = read_texts(path, config, observer)?;
             let examples = Examples {
                 targets: test_data.class_indices(&labels)?,
                 encoded: preprocessor.examples(&test_texts, path, config.max_len)?,
             };
-            (Some(examples), Some(test_data))
+            let every: Vec<usize> = (0..test_texts.len()).collect();
+            let test_origins = origins(&test_data, &test_texts, &every);
+            (Some(examples), Some(test_data), test_origins)
         }
-        None => (None, None),
+        None => (None, None, Vec::new()),
     };
     let summary = inspect(&dataset, test_data.as_ref(), preprocessor.tokenizer())?;
     Ok(Prepared {
@@ -146,6 +184,11 @@ pub fn prepare(
         val,
         test,
         summary,
+        origins: Origins {
+            train: train_origins,
+            val: val_origins,
+            test: test_origins,
+        },
     })
 }
 

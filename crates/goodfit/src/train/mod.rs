@@ -10,6 +10,7 @@ pub mod data;
 pub mod decide;
 pub mod early_stopping;
 pub mod evaluate;
+pub mod feature_cache;
 pub mod frozen;
 mod gallery;
 pub mod imbalance;

@@ -13,6 +13,7 @@ use crate::model::{
 
 use super::config::{Checked, TrainConfig};
 use super::data::{prepare, Examples, Prepared};
+use super::feature_cache;
 use super::frozen::{FrozenCache, Precomputed};
 use super::imbalance::{calls_for_remedy, class_counts, LossKind};
 use super::observer::Observer;
@@ -91,16 +92,40 @@ impl Session {
             } else {
                 "frozen layers, once"
             };
+            let disk = features.then(feature_cache::cache_dir).flatten();
             let compute = |examples: &Examples, name: &str| -> Result<Precomputed> {
+                let file = disk.as_ref().map(|dir| {
+                    let pooling = format!("{:?}", session.config.pooling);
+                    feature_cache::cache_file(dir, &session.folder, &pooling, &examples.encoded)
+                });
+                if let Some(kept) = file
+                    .as_ref()
+                    .and_then(|f| feature_cache::load(f, examples.len(), &session.device))
+                {
+                    observer.message(&format!(
+                        "{name}: the frozen encoder's features from the cache ({})",
+                        disk.as_ref()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_default()
+                    ));
+                    return Ok(Precomputed::Features(kept));
+                }
                 observer.eval_start(&format!("{name} ({what})"), examples.len());
-                Precomputed::compute(
+                let computed = Precomputed::compute(
                     &classifier,
                     examples,
                     features,
                     session.config.eval_batch_size,
                     &session.collator(),
                     observer,
-                )
+                )?;
+                if let (Some(file), Precomputed::Features(tensor)) = (&file, &computed) {
+                    // A cache that cannot be written is only a slower next run.
+                    if let Err(e) = feature_cache::store(file, tensor) {
+                        observer.message(&format!("not caching the features: {e}"));
+                    }
+                }
+                Ok(computed)
             };
             let cache = FrozenCache {
                 train: compute(&session.data.train, "training")?,

@@ -1,0 +1,220 @@
+//! `goodfit audit`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use goodfit::audit::output::{check_audit_dir, write_audit_dir, write_clean, PAGE_FILE};
+use goodfit::audit::{audit, Audit, AuditConfig, Finding, IssueKind};
+use goodfit::report::audit_page;
+use goodfit::train::session::Session;
+use serde_json::json;
+
+use crate::args::{print, to_json};
+use crate::progress::Bars;
+
+/// Flags of `goodfit audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The pretrained model: a Hugging Face folder (its frozen encoder embeds the rows).
+    #[arg(long)]
+    model: String,
+    /// The labelled file to audit (CSV, TSV, JSONL or Parquet; or an image folder).
+    #[arg(long)]
+    data: PathBuf,
+    /// A test file: its rows that copy training rows are reported as leakage.
+    #[arg(long)]
+    test: Option<PathBuf>,
+    /// Write the audit folder here: audit.json, issues.csv, audit.html.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print every finding as JSON instead of the tables.
+    #[arg(long)]
+    json: bool,
+    /// Write a copy of --data without the flagged training rows to this file (CSV or JSONL
+    /// by its extension; never the input).
+    #[arg(long)]
+    write_clean: Option<PathBuf>,
+    /// Which findings --write-clean drops (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "label")]
+    clean: Vec<CleanKind>,
+    /// Replace an earlier audit in --out, or an existing --write-clean file.
+    #[arg(long)]
+    overwrite: bool,
+    /// Folds of the out-of-fold probabilities.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Times the folds are drawn anew; each row's probabilities are averaged over them.
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Seed of the folds and the heads.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Tokens per text.
+    #[arg(long, default_value_t = 128)]
+    max_len: usize,
+    /// Cosine similarity of the encoder's embeddings from which two rows are
+    /// near-duplicates.
+    #[arg(long, default_value_t = 0.95)]
+    duplicate_threshold: f32,
+    /// Nearest rows whose mean distance scores how out of place a row is.
+    #[arg(long, default_value_t = 10)]
+    neighbours: usize,
+    /// A row is out of place when that distance is this many interquartile ranges above
+    /// the third quartile.
+    #[arg(long, default_value_t = 3.0)]
+    outlier_fence: f64,
+    /// Rows of each kind in the printed tables.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// The text (or picture path) column.
+    #[arg(long, default_value = "text")]
+    text_col: String,
+    /// The label column.
+    #[arg(long, default_value = "label")]
+    label_col: String,
+    /// Print no progress.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// The findings `--clean` can drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CleanKind {
+    /// Probably mislabelled rows.
+    Label,
+    /// Later copies of near-duplicate rows (the first is kept).
+    NearDuplicate,
+    /// Rows out of place.
+    Outlier,
+}
+
+impl CleanKind {
+    fn kind(self) -> IssueKind {
+        match self {
+            CleanKind::Label => IssueKind::Label,
+            CleanKind::NearDuplicate => IssueKind::NearDuplicate,
+            CleanKind::Outlier => IssueKind::Outlier,
+        }
+    }
+}
+
+/// Runs `goodfit audit`: every input and output checked first, then the audit, then the
+/// folder and the cleaned copy, then the tables (or JSON).
+pub fn run(args: &AuditArgs) -> Result<()> {
+    let config = AuditConfig {
+        test: args.test.clone(),
+        text_col: args.text_col.clone(),
+        label_col: args.label_col.clone(),
+        folds: args.folds,
+        repeats: args.repeats,
+        seed: args.seed,
+        max_len: args.max_len,
+        duplicate_threshold: args.duplicate_threshold,
+        neighbours: args.neighbours,
+        outlier_fence: args.outlier_fence,
+        ..AuditConfig::new(args.model.clone(), args.data.clone())
+    };
+    config.validate()?;
+    Session::check_inputs(&config.head())?;
+    if let Some(out) = &args.out {
+        check_audit_dir(out, args.overwrite)?;
+    }
+    if let Some(clean) = &args.write_clean {
+        goodfit::io::refuse_overwriting_input(&args.data, clean)?;
+        goodfit::data::Format::from_path(clean)?;
+        if clean.exists() && !args.overwrite {
+            anyhow::bail!(
+                "--write-clean {}: the file exists; pass --overwrite to replace it, or choose another name",
+                clean.display()
+            );
+        }
+    }
+    let bars = Bars::new(args.quiet || args.json);
+    let found = audit(&config, &bars)?;
+    if let Some(out) = &args.out {
+        write_audit_dir(out, &found, &audit_page(&found))?;
+        bars.say(&format!(
+            "audit written to {}",
+            out.join(PAGE_FILE).display()
+        ));
+    }
+    let mut cleaned = None;
+    if let Some(clean) = &args.write_clean {
+        let kinds: Vec<IssueKind> = args.clean.iter().map(|k| k.kind()).collect();
+        let dropped = write_clean(&found, &kinds, clean, args.overwrite)?;
+        cleaned = Some((clean.clone(), dropped));
+    }
+    if args.json {
+        return print(&to_json(&json!({
+            "data": found.data,
+            "rows": found.rows,
+            "counts": found.counts,
+            "probe": found.probe,
+            "findings": found.findings,
+            "clean": cleaned.as_ref().map(|(path, dropped)| json!({"file": path, "dropped": dropped})),
+        }))?);
+    }
+    let mut text = tables(&found, args.top);
+    if let Some((path, dropped)) = cleaned {
+        text += &format!(
+            "\ncleaned copy: {} ({dropped} rows dropped)\n",
+            path.display()
+        );
+    }
+    print(&text)
+}
+
+/// The top `top` findings of each kind as plain-text tables.
+fn tables(audit: &Audit, top: usize) -> String {
+    let mut text = format!(
+        "{}: {} rows, {} classes; out-of-fold macro-F1 {:.3} (accuracy {:.3}); {:.0} s\n",
+        audit.data.display(),
+        audit.rows,
+        audit.classes.len(),
+        audit.probe.macro_f1,
+        audit.probe.accuracy,
+        audit.seconds
+    );
+    for kind in IssueKind::ALL {
+        let of_kind: Vec<&Finding> = audit.findings.iter().filter(|f| f.kind == kind).collect();
+        if kind == IssueKind::Leakage && audit.test.is_none() {
+            continue;
+        }
+        text += &format!("\n{}: {}\n", kind.title(), of_kind.len());
+        for f in of_kind.iter().take(top) {
+            let labels = match (&f.given, &f.suggested) {
+                (Some(g), Some(s)) => format!("{g} → {s}"),
+                (Some(g), None) => g.clone(),
+                _ => String::new(),
+            };
+            let file = if f.file == goodfit::audit::DataFile::Test {
+                "test "
+            } else {
+                ""
+            };
+            text += &format!(
+                "  {file}line {:>6}  {:.3}  {:<18} {}\n      {}\n",
+                f.line,
+                f.score,
+                labels,
+                shorten(&f.input, 70),
+                f.detail
+            );
+        }
+        if of_kind.len() > top {
+            text += &format!("  … {} more (--top, --json, --out)\n", of_kind.len() - top);
+        }
+    }
+    text
+}
+
+/// `text` on one line, cut to `max` characters.
+fn shorten(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        flat.chars().take(max - 1).collect::<String>() + "…"
+    }
+}

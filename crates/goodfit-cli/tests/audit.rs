@@ -1,0 +1,277 @@
+//! `goodfit audit` end to end on a tiny random model: the planted copies, leaks, empty
+//! and foreign texts and conflicting labels are found at their lines; the folder, the
+//! JSON, `issues.csv` and the cleaned copy say the same; bad inputs are refused before
+//! anything is written.
+
+#[path = "../../goodfit/tests/browser/mod.rs"]
+mod browser;
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{ok, refused};
+use serde_json::Value;
+
+/// 44 lines of reviews in `dir/train.jsonl` (line numbers are 1-based file lines):
+/// line 41 copies line 3, lines 42 and 43 are one text under two labels, line 44 is
+/// empty, line 40 is in Cyrillic; `dir/test.jsonl` has 3 rows, the second copying line 7.
+fn data(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let model = dir.join("tiny");
+    goodfit::model::tiny::write_tiny_bert(&model, 3).unwrap();
+    let foods = [
+        "tea", "cake", "bread", "soup", "coffee", "jam", "rice", "honey",
+    ];
+    let good = ["lovely", "fresh", "tasty", "wonderful", "great"];
+    let bad = ["stale", "bland", "awful", "bitter", "soggy"];
+    let mut rows: Vec<(String, &str)> = Vec::new();
+    for i in 0..39 {
+        let food = foods[i % foods.len()];
+        let (word, label) = if i % 2 == 0 {
+            (good[i % good.len()], "pos")
+        } else {
+            (bad[i % bad.len()], "neg")
+        };
+        rows.push((format!("the {food} number {i} was {word} today"), label));
+    }
+    rows.push(("Этот чай был очень вкусным и свежим".into(), "pos"));
+    rows.push((rows[2].0.clone(), rows[2].1));
+    rows.push(("the honey jar arrived broken and sticky".into(), "pos"));
+    rows.push(("the honey jar arrived broken and sticky".into(), "neg"));
+    rows.push(("   ".into(), "pos"));
+    let line = |(text, label): &(String, &str)| {
+        format!("{{\"text\": \"{text}\", \"label\": \"{label}\"}}\n")
+    };
+    let train = dir.join("train.jsonl");
+    std::fs::write(&train, rows.iter().map(line).collect::<String>()).unwrap();
+    let test_rows = [
+        ("a brand new jam that tasted great".to_string(), "pos"),
+        (rows[6].0.clone(), rows[6].1),
+        ("the rice was bland and cold".to_string(), "neg"),
+    ];
+    let test = dir.join("test.jsonl");
+    std::fs::write(&test, test_rows.iter().map(line).collect::<String>()).unwrap();
+    (model, train, test)
+}
+
+fn findings<'a>(json: &'a Value, kind: &str) -> Vec<&'a Value> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .collect()
+}
+
+fn lines(found: &[&Value]) -> Vec<u64> {
+    let mut l: Vec<u64> = found.iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    l.sort_unstable();
+    l
+}
+
+#[test]
+fn planted_problems_are_found_at_their_lines_and_every_output_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train, test) = data(dir.path());
+    let out = dir.path().join("audit");
+    let clean = dir.path().join("clean.jsonl");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let args = [
+        "audit",
+        "--model",
+        &s(&model),
+        "--data",
+        &s(&train),
+        "--test",
+        &s(&test),
+        "--out",
+        &s(&out),
+        "--json",
+        "--folds",
+        "3",
+        "--repeats",
+        "2",
+        "--write-clean",
+        &s(&clean),
+        "--clean",
+        "near-duplicate,outlier",
+        // A random tiny model maps these short texts close together; only exact copies
+        // are near-duplicates here.
+        "--duplicate-threshold",
+        "1",
+    ];
+    let output = ok(&args);
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["rows"], 43, "the empty text is skipped");
+
+    let copies = findings(&json, "near_duplicate");
+    assert!(lines(&copies).contains(&41), "{copies:#?}");
+    assert!(lines(&copies).contains(&43), "{copies:#?}");
+    let copy = copies.iter().find(|f| f["line"] == 41).unwrap();
+    assert_eq!(copy["detail"], "exact copy of line 3");
+    assert_eq!(copy["related"], serde_json::json!([3]));
+
+    let leaks = findings(&json, "leakage");
+    assert_eq!(lines(&leaks), [2]);
+    assert_eq!(leaks[0]["file"], "test");
+    assert_eq!(leaks[0]["detail"], "exact copy of training line 7");
+
+    let labels = findings(&json, "label");
+    for conflicting in [42, 43] {
+        let f = labels
+            .iter()
+            .find(|f| f["line"] == conflicting)
+            .unwrap_or_else(|| panic!("line {conflicting} in {labels:#?}"));
+        assert!(
+            f["detail"]
+                .as_str()
+                .unwrap()
+                .contains("disagree on the label"),
+            "{f}"
+        );
+    }
+    for f in &labels {
+        let score = f["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{f}");
+        assert!(f["given"].is_string(), "{f}");
+    }
+
+    let odd = findings(&json, "outlier");
+    let empty = odd
+        .iter()
+        .find(|f| f["line"] == 44)
+        .expect("the empty text");
+    assert!(empty["detail"].as_str().unwrap().starts_with("empty text"));
+    let cyrillic = odd
+        .iter()
+        .find(|f| f["line"] == 40)
+        .expect("the Cyrillic text");
+    assert!(
+        cyrillic["detail"].as_str().unwrap().contains("Cyrillic"),
+        "{cyrillic}"
+    );
+
+    // The folder: every kind's count in audit.json, a line per audited row in issues.csv.
+    let audit: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("audit.json")).unwrap()).unwrap();
+    assert_eq!(audit["counts"], json["counts"]);
+    assert_eq!(audit["settings"]["repeats"], 2);
+    let csv = std::fs::read_to_string(out.join("issues.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 43);
+    assert!(csv.starts_with("line,given,suggested,label_quality,label_issue,"));
+    let row_41 = csv.lines().find(|l| l.starts_with("41,")).unwrap();
+    assert!(row_41.contains(",1.000000,3,1,"), "{row_41}");
+    let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
+    assert!(html.contains("exact copy of line 3"));
+    assert_eq!(html.matches("<svg").count(), 3);
+    page_draws_in_a_browser(&out.join("audit.html"));
+
+    // The cleaned copy drops exactly the flagged training lines of the kinds asked for.
+    let dropped: std::collections::BTreeSet<u64> = copies
+        .iter()
+        .chain(&odd)
+        .filter(|f| f["file"] == "train")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    let kept = std::fs::read_to_string(&clean).unwrap();
+    assert_eq!(kept.lines().count(), 44 - dropped.len());
+    assert_eq!(json["clean"]["dropped"], dropped.len());
+    assert!(!kept.contains("Этот"));
+
+    // A second audit into the folder needs --overwrite; with the features cached (twice:
+    // the first run fills the cache) the findings are the same.
+    let err = refused(&args);
+    assert!(err.contains("already holds an audit"), "{err}");
+    let mut again = args.to_vec();
+    again.extend(["--overwrite"]);
+    let cache = dir.path().join("cache");
+    let cached = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_goodfit"))
+            .env("GOODFIT_CACHE", &cache)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    cached(&again);
+    let second = cached(&again);
+    assert!(second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("features from the cache"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let second: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(second["findings"], json["findings"]);
+}
+
+#[test]
+fn bad_inputs_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train, _) = data(dir.path());
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let out = dir.path().join("audit");
+    let base = [
+        "audit",
+        "--model",
+        &s(&model),
+        "--data",
+        &s(&train),
+        "--out",
+        &s(&out),
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|a| a.to_string()).collect()
+    };
+    let refused = |args: Vec<String>| refused(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let err = refused(with(&["--label-col", "stars"]));
+    assert!(err.contains("stars"), "{err}");
+    assert!(!out.exists());
+    let err = refused(with(&["--folds", "1"]));
+    assert!(err.contains("--folds 1"), "{err}");
+    let err = refused(with(&["--duplicate-threshold", "1.5"]));
+    assert!(err.contains("--duplicate-threshold"), "{err}");
+    let err = refused(with(&["--write-clean", &s(&train)]));
+    assert!(err.contains("never writes over its input"), "{err}");
+    assert!(!out.exists());
+
+    // A folder holding a training run (or anything else) is never replaced.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("metrics.json"), "{}").unwrap();
+    let err = refused(with(&["--overwrite"]));
+    assert!(err.contains("not an audit's"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("metrics.json")).unwrap(),
+        "{}"
+    );
+}
+
+/// `audit.html` in headless Chromium (when one is installed): no console errors and
+/// every chart drawn in a data colour.
+fn page_draws_in_a_browser(page: &Path) {
+    let Some(binary) = browser::find_chromium() else {
+        if std::env::var("GOODFIT_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+            panic!("GOODFIT_REQUIRE_CHROMIUM=1 but no chromium on PATH");
+        }
+        eprintln!("skipped the browser check: no chromium on PATH");
+        return;
+    };
+    let svgs = std::fs::read_to_string(page)
+        .unwrap()
+        .matches("<svg")
+        .count();
+    let (dom, log) = browser::chromium(&binary, page, &["--dump-dom".to_string()]);
+    let problems = browser::console_problems(&log);
+    assert!(
+        problems.is_empty(),
+        "console errors:\n{}",
+        problems.join("\n")
+    );
+    let charts = browser::drawn_per_svg(&dom);
+    assert_eq!(charts.len(), svgs);
+    for (i, (drawn, coloured)) in charts.iter().enumerate() {
+        assert!(
+            *coloured > 0,
+            "chart {i} draws nothing in colour ({drawn} shapes)"
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! The audit folder (`--out`): `audit.json` (every finding and score), `issues.csv` (a
+//! line per training row, a score per kind) and `audit.html`; and the cleaned copy of the
+//! data file (`--write-clean`). This module alone names the folder's files.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::data::{read_table, write_table, ReadOptions};
+use crate::error::{Error, Result};
+use crate::io::{refuse_overwriting_input, replace_dir_with, write_atomic};
+
+use super::findings::{DataFile, IssueKind};
+use super::run::{Audit, AUDIT_FORMAT};
+
+/// Every finding and score.
+pub const AUDIT_FILE: &str = "audit.json";
+/// A line per training row with its score for each kind.
+pub const ISSUES_FILE: &str = "issues.csv";
+/// The page.
+pub const PAGE_FILE: &str = "audit.html";
+
+/// Refuses an `out` the audit must not replace: a file, a folder holding anything but an
+/// earlier audit, or an earlier audit unless `overwrite`. Reads only, so that a refused
+/// audit has touched nothing.
+pub fn check_audit_dir(out: &Path, overwrite: bool) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(out) {
+        Err(_) => return Ok(()),
+        Ok(meta) => meta,
+    };
+    if !meta.is_dir() {
+        return Err(Error::Invalid(format!(
+            "--out {}: is not a folder (a file or a link); choose another --out",
+            out.display()
+        )));
+    }
+    let entries: Vec<String> = std::fs::read_dir(out)
+        .map_err(|e| Error::io(out, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ours = [AUDIT_FILE, ISSUES_FILE, PAGE_FILE];
+    let foreign: Vec<&String> = entries
+        .iter()
+        .filter(|e| !ours.contains(&e.as_str()))
+        .collect();
+    if !foreign.is_empty() || !entries.iter().any(|e| e == AUDIT_FILE) {
+        return Err(Error::Invalid(format!(
+            "--out {}: holds files that are not an audit's ({}); goodfit replaces only an earlier audit: choose another --out",
+            out.display(),
+            foreign
+                .iter()
+                .take(3)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if !overwrite {
+        return Err(Error::Invalid(format!(
+            "--out {} already holds an audit: pass --overwrite to replace it, or choose another --out",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the audit folder `out` whole (built aside, then put in place): `audit.json`,
+/// `issues.csv` and `page` as `audit.html`.
+pub fn write_audit_dir(out: &Path, audit: &Audit, page: &str) -> Result<()> {
+    let json = serde_json::to_vec_pretty(audit).map_err(Error::serialization)?;
+    let csv = issues_csv(audit)?;
+    replace_dir_with(out, |dir| {
+        write_atomic(&dir.join(AUDIT_FILE), &json)?;
+        write_atomic(&dir.join(ISSUES_FILE), &csv)?;
+        write_atomic(&dir.join(PAGE_FILE), page.as_bytes())
+    })
+}
+
+/// Reads an audit folder's `audit.json`, refusing a newer format.
+pub fn read_audit(dir: &Path) -> Result<Audit> {
+    let path = dir.join(AUDIT_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Invalid(format!("{}: not JSON: {e}", path.display())))?;
+    let format = value.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
+    if format > AUDIT_FORMAT as u64 {
+        return Err(Error::Invalid(format!(
+            "{}: format {format} is newer than this goodfit's {AUDIT_FORMAT}: update goodfit",
+            path.display()
+        )));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| Error::Invalid(format!("{}: not an audit: {e}", path.display())))
+}
+
+/// `issues.csv`: a line per training row (by line), each kind's score and whether it is
+/// flagged.
+pub fn issues_csv(audit: &Audit) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| Error::Invalid(format!("cannot write {ISSUES_FILE}: {e}"));
+    w.write_record([
+        "line",
+        "given",
+        "suggested",
+        "label_quality",
+        "label_issue",
+        "max_similarity",
+        "most_similar_line",
+        "near_duplicate",
+        "outlier_percentile",
+        "outlier",
+        "text_problem",
+    ])
+    .map_err(fail)?;
+    for r in &audit.row_scores {
+        w.write_record([
+            r.line.to_string(),
+            r.given.clone(),
+            r.suggested.clone(),
+            format!("{:.6}", r.label_quality),
+            u8::from(r.label_issue).to_string(),
+            format!("{:.6}", r.max_similarity),
+            r.most_similar_line.map_or(String::new(), |l| l.to_string()),
+            u8::from(r.near_duplicate).to_string(),
+            format!("{:.6}", r.outlier_percentile),
+            u8::from(r.outlier).to_string(),
+            r.text_problem.clone().unwrap_or_default(),
+        ])
+        .map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Invalid(format!("cannot write {ISSUES_FILE}: {e}")))
+}
+
+/// Writes to `output` the data file `audit.data` without the training rows flagged as any
+/// of `kinds`, in the format of `output`'s extension (CSV or JSONL); never over the input,
+/// never over an existing file unless `overwrite`. Returns how many rows were dropped.
+pub fn write_clean(
+    audit: &Audit,
+    kinds: &[IssueKind],
+    output: &Path,
+    overwrite: bool,
+) -> Result<usize> {
+    refuse_overwriting_input(&audit.data, output)?;
+    if output.exists() && !overwrite {
+        return Err(Error::Invalid(format!(
+            "--write-clean {}: the file exists; pass --overwrite to replace it, or choose another name",
+            output.display()
+        )));
+    }
+    let drop: BTreeSet<u64> = audit
+        .findings
+        .iter()
+        .filter(|f| f.file == DataFile::Train && kinds.contains(&f.kind))
+        .map(|f| f.line)
+        .collect();
+    let table = read_table(&audit.data, &ReadOptions::default())?;
+    let kept: Vec<Vec<crate::data::Cell>> = table
+        .rows
+        .iter()
+        .filter(|row| !drop.contains(&row.line))
+        .map(|row| row.cells.clone())
+        .collect();
+    let dropped = table.rows.len() - kept.len();
+    write_table(output, &table.columns, &kept)?;
+    Ok(dropped)
+}

@@ -275,3 +275,95 @@ fn page_draws_in_a_browser(page: &Path) {
         );
     }
 }
+
+#[test]
+fn train_takes_the_audit_into_its_report_and_can_leave_the_flagged_rows_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train, test) = data(dir.path());
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let audit_dir = dir.path().join("audit");
+    let audited = ok(&[
+        "audit",
+        "--model",
+        &s(&model),
+        "--data",
+        &s(&train),
+        "--out",
+        &s(&audit_dir),
+        "--json",
+        "--folds",
+        "3",
+        "--repeats",
+        "1",
+        "--duplicate-threshold",
+        "1",
+    ]);
+    let json: Value = serde_json::from_slice(&audited.stdout).unwrap();
+    let flagged = findings(&json, "label").len();
+    assert!(flagged >= 2, "the conflicting pair at least");
+
+    let run = dir.path().join("run");
+    let train_args = |extra: &[&str]| -> Vec<String> {
+        [
+            "train",
+            "--model",
+            &s(&model),
+            "--train",
+            &s(&train),
+            "--test",
+            &s(&test),
+            "--out",
+            &s(&run),
+            "--epochs",
+            "1",
+            "--train-layers",
+            "0",
+            "--overwrite",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect()
+    };
+
+    // Refused before anything is written: --drop-flagged alone, an audit of another file.
+    let err = refused(&strs(&train_args(&["--drop-flagged"])));
+    assert!(err.contains("--audit"), "{err}");
+    let other = dir.path().join("other.jsonl");
+    std::fs::copy(&train, &other).unwrap();
+    let mut elsewhere = train_args(&["--audit", &s(&audit_dir)]);
+    elsewhere[4] = s(&other);
+    let err = refused(&strs(&elsewhere));
+    assert!(err.contains("not the training file"), "{err}");
+    assert!(!run.exists());
+
+    let output = ok(&strs(&train_args(&[
+        "--audit",
+        &s(&audit_dir),
+        "--drop-flagged",
+    ])));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("training rows the audit flags"), "{log}");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("data_audit.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["label"], flagged);
+    assert_eq!(summary["dropped"], flagged);
+    let classes = summary["classes"].as_array().unwrap();
+    assert_eq!(
+        classes
+            .iter()
+            .map(|c| c["rows"].as_u64().unwrap())
+            .sum::<u64>(),
+        43
+    );
+    let report = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(report.contains("probably mislabelled"));
+    assert!(report.contains("left out of training"));
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(config.contains("drop_flagged = true"), "{config}");
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}

@@ -5,9 +5,12 @@
 use std::ops::Deref;
 use std::path::Path;
 
+use crate::audit::output::{flagged_lines, read_audit, run_summary};
 use crate::diagnose::{diagnose_run, Diagnosis};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::write_report;
+use crate::run_folder::summaries::{RunAudit, Summary};
+use crate::run_folder::AUDIT_SUMMARY_FILE;
 use crate::train::decide::{redecide_run, Decided};
 use crate::train::trainer::{train as train_only, RunResult};
 use crate::train::{Observer, TrainConfig};
@@ -35,11 +38,46 @@ pub fn diagnose_and_report(run: &Path) -> Result<Diagnosis> {
     Ok(diagnosis)
 }
 
-/// Trains as `config` says ([`crate::train::train`]), then diagnoses and reports the run.
+/// Trains as `config` says ([`crate::train::train`]), then diagnoses and reports the run;
+/// with `--audit`, the audit's summary joins the run folder first (and `--drop-flagged`
+/// leaves its flagged rows out of training).
 pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Result<Reported> {
-    let run = train_only(config, resume, observer)?;
+    let mut config = config.clone();
+    let audit = attach_audit(&mut config)?;
+    let run = train_only(&config, resume, observer)?;
+    if let Some((audit, _)) = &audit {
+        audit.write(&run.out.join(AUDIT_SUMMARY_FILE))?;
+    }
     let diagnosis = diagnose_and_report(&run.out)?;
     Ok(Reported { run, diagnosis })
+}
+
+/// The audit `config.audit` names, checked to be of `config.train`, as a run folder keeps
+/// it, and the training lines it flags as probably mislabelled; with `drop_flagged`, those
+/// lines are set in `config.drop_lines`. Reads only.
+pub fn attach_audit(config: &mut TrainConfig) -> Result<Option<(RunAudit, Vec<u64>)>> {
+    let Some(dir) = config.audit.clone() else {
+        return Ok(None);
+    };
+    let audit = read_audit(&dir)?;
+    let real = |p: &Path| p.canonicalize().ok();
+    if real(&audit.data).is_none() || real(&audit.data) != real(&config.train) {
+        return Err(Error::Invalid(format!(
+            "--audit {}: it audits {}, not the training file {}; run goodfit audit --data {} first",
+            dir.display(),
+            audit.data.display(),
+            config.train.display(),
+            config.train.display()
+        )));
+    }
+    let flagged = flagged_lines(&audit);
+    let dropped = if config.drop_flagged {
+        config.drop_lines = flagged.clone();
+        flagged.len()
+    } else {
+        0
+    };
+    Ok(Some((run_summary(&audit, &dir, dropped), flagged)))
 }
 
 /// Sets a finished run's decision rule again ([`redecide_run`]), then diagnoses and reports

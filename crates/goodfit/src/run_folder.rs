@@ -28,6 +28,8 @@ pub const VAL_PREDICTIONS_FILE: &str = "predictions_val.json";
 pub const TEST_PREDICTIONS_FILE: &str = "predictions_test.json";
 /// The training data summary (`goodfit inspect`) and the training split's class counts.
 pub const DATA_FILE: &str = "data.json";
+/// What `goodfit audit` found in the training file (a run trained with `--audit`).
+pub const AUDIT_SUMMARY_FILE: &str = "data_audit.json";
 /// Weight statistics per layer.
 pub const WEIGHTS_FILE: &str = "weights.json";
 /// The verdicts.
@@ -60,13 +62,14 @@ pub const LR_FIND_CHART: &str = "lr_find.svg";
 
 /// What a run leaves in its folder; a fresh run clears these first, so that a failed run
 /// never leaves an old result looking like its own.
-pub const OUTPUTS: [&str; 18] = [
+pub const OUTPUTS: [&str; 19] = [
     HISTORY_FILE,
     METRICS_FILE,
     CHECKPOINT_FILE,
     VAL_PREDICTIONS_FILE,
     TEST_PREDICTIONS_FILE,
     DATA_FILE,
+    AUDIT_SUMMARY_FILE,
     WEIGHTS_FILE,
     DIAGNOSIS_FILE,
     REPORT_FILE,

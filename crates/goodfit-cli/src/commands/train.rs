@@ -269,6 +269,16 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     strict: bool,
+    /// A `goodfit audit --out` folder made on the training file: its counts join the
+    /// report's data section, its flagged rows the verdicts' evidence.
+    #[arg(long, value_name = "AUDIT_DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audit: Option<PathBuf>,
+    /// With --audit: leave the training rows it flags as probably mislabelled out of
+    /// training (the validation rows stay, so scores compare with a run without it).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    drop_flagged: bool,
     /// Where to train: cpu, or cuda / cuda:N in a build with CUDA support [default: cpu].
     #[arg(long, value_name = "DEVICE")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,8 @@ use crate::data::{read_table, write_table, ReadOptions};
 use crate::error::{Error, Result};
 use crate::io::{refuse_overwriting_input, replace_dir_with, write_atomic};
 
+use crate::run_folder::summaries::{AuditedClass, RunAudit};
+
 use super::findings::{DataFile, IssueKind};
 use super::run::{Audit, AUDIT_FORMAT};
 
@@ -167,4 +169,50 @@ pub fn write_clean(
     let dropped = table.rows.len() - kept.len();
     write_table(output, &table.columns, &kept)?;
     Ok(dropped)
+}
+
+/// The training rows `audit` flags as probably mislabelled, by line.
+pub fn flagged_lines(audit: &Audit) -> Vec<u64> {
+    let mut lines: Vec<u64> = audit
+        .findings
+        .iter()
+        .filter(|f| f.kind == IssueKind::Label && f.file == DataFile::Train)
+        .map(|f| f.line)
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+/// What a run folder keeps of `audit` (read from `dir`), `dropped` of its flagged rows
+/// left out of training.
+pub fn run_summary(audit: &Audit, dir: &Path, dropped: usize) -> RunAudit {
+    let classes = audit
+        .classes
+        .iter()
+        .map(|label| AuditedClass {
+            label: label.clone(),
+            rows: audit
+                .row_scores
+                .iter()
+                .filter(|r| &r.given == label)
+                .count(),
+            flagged: audit
+                .row_scores
+                .iter()
+                .filter(|r| &r.given == label && r.label_issue)
+                .count(),
+        })
+        .collect();
+    RunAudit {
+        format: 1,
+        audit_dir: dir.display().to_string(),
+        rows: audit.rows,
+        label: audit.counts.label,
+        near_duplicate: audit.counts.near_duplicate,
+        leakage: audit.counts.leakage,
+        outlier: audit.counts.outlier,
+        classes,
+        dropped,
+    }
 }

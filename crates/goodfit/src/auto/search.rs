@@ -10,6 +10,7 @@ use crate::diagnose::{Diagnosis, Severity, VerdictKind};
 use crate::error::{Error, Result};
 use crate::metrics::SCALAR_METRICS;
 use crate::model::{Pooling, TrainLayers};
+use crate::run_folder::summaries::RunAudit;
 use crate::train::cross_val::cross_validate_in_session;
 use crate::train::data::read_texts;
 use crate::train::imbalance::class_counts;
@@ -93,6 +94,8 @@ pub struct SessionKey {
     pub pooling: Pooling,
     /// The input window.
     pub max_len: usize,
+    /// Training rows left out (`--drop-flagged`): another set of training examples.
+    pub dropped: usize,
 }
 
 impl SessionKey {
@@ -102,6 +105,7 @@ impl SessionKey {
             train_layers: config.train_layers,
             pooling: config.pooling,
             max_len: config.max_len,
+            dropped: config.drop_lines.len(),
         }
     }
 }
@@ -110,8 +114,15 @@ impl fmt::Display for SessionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "train_layers {}, pooling {}, max_len {}",
-            self.train_layers, self.pooling, self.max_len
+            "train_layers {}, pooling {}, max_len {}{}",
+            self.train_layers,
+            self.pooling,
+            self.max_len,
+            if self.dropped > 0 {
+                format!(", without {} flagged rows", self.dropped)
+            } else {
+                String::new()
+            }
         )
     }
 }
@@ -162,6 +173,8 @@ pub fn run_auto(
     } else {
         config.monitor.clone()
     };
+    let mut audited = config.clone();
+    let audit = crate::pipeline::attach_audit(&mut audited)?;
     let mut search = Search {
         // The trials never see the test file: their sessions are opened without it.
         base: TrainConfig {
@@ -169,8 +182,9 @@ pub fn run_auto(
             monitor,
             // The search chooses remedies itself, trial by trial.
             default_remedy: false,
-            ..config.clone()
+            ..audited
         },
+        audit,
         out: config.out.clone(),
         test: config.test.clone(),
         select,
@@ -213,6 +227,9 @@ struct Search<'a> {
     cv: Option<SearchCv>,
     /// Why the search scores trials on one validation split, when it does.
     single_split: Option<String>,
+    /// The audit of the training file (`--audit`) as run folders keep it, and the lines it
+    /// flags.
+    audit: Option<(RunAudit, Vec<u64>)>,
 }
 
 /// The phase a trial belongs to, for its limits.
@@ -346,6 +363,7 @@ mod tests {
             cv_folds: None,
             cv: None,
             single_split: None,
+            audit: None,
         };
         // One fine-tune: its verdicts are answered by a change first.
         assert!(search.replica_of_best().is_none());

@@ -5,8 +5,8 @@ use std::path::Path;
 use crate::error::{Error, Position, Result};
 use crate::run_folder::metrics::RunMetrics;
 use crate::run_folder::records::{read_history, EpochRecord};
-use crate::run_folder::summaries::{RunData, Summary};
-use crate::run_folder::{CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE};
+use crate::run_folder::summaries::{RunAudit, RunData, Summary};
+use crate::run_folder::{AUDIT_SUMMARY_FILE, CONFIG_FILE, DATA_FILE, HISTORY_FILE, METRICS_FILE};
 use crate::train::TrainConfig;
 
 /// What the diagnosis looks at.
@@ -30,6 +30,8 @@ pub struct RunFacts {
     pub balanced_accuracy: Option<f64>,
     /// Validation confusion matrix (rows true, columns predicted).
     pub confusion: Vec<Vec<u64>>,
+    /// What `goodfit audit` found in the training file, for a run trained with `--audit`.
+    pub audit: Option<RunAudit>,
 }
 
 impl RunFacts {
@@ -100,6 +102,10 @@ impl RunFacts {
                 .ok_or_else(|| missing("val.accuracy"))?,
             balanced_accuracy: val["balanced_accuracy"].as_f64(),
             confusion,
+            audit: {
+                let path = run.join(AUDIT_SUMMARY_FILE);
+                path.exists().then(|| RunAudit::read(&path)).transpose()?
+            },
         })
     }
 }

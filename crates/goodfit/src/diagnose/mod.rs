@@ -1,6 +1,7 @@
 //! Diagnosis: does a run overfit, underfit, or favour the majority class — in plain words,
 //! with the numbers, and with the flags that fix it.
 
+pub mod audit_evidence;
 pub mod curves;
 pub mod facts;
 pub mod imbalance;
@@ -32,6 +33,9 @@ pub fn diagnose(facts: &RunFacts) -> Diagnosis {
     .flatten()
     .collect();
     verdicts.sort_by_key(|v| std::cmp::Reverse(v.severity));
+    if let Some(audit) = &facts.audit {
+        audit_evidence::add_audit_evidence(&mut verdicts, audit);
+    }
     if verdicts.is_empty() {
         let mut evidence = Map::new();
         let last = facts.history.last();

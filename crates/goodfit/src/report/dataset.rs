@@ -38,6 +38,9 @@ pub fn section(run: &Run) -> Option<String> {
             false,
         ));
     }
+    if let Optional::Present(audit) = &run.audit {
+        cards.extend(audit_cards(audit));
+    }
     let lengths = data.get("lengths");
     if let Some(lengths) = lengths {
         let unit = lengths.get("unit").and_then(Value::as_str).unwrap_or("");
@@ -109,6 +112,51 @@ fn classes(value: Option<&Value>) -> Vec<Class> {
             Some((label, count, share))
         })
         .collect()
+}
+
+/// The audit's counts (`goodfit audit`, attached with `train --audit`).
+fn audit_cards(audit: &crate::run_folder::summaries::RunAudit) -> Vec<String> {
+    let share = |n: usize| {
+        if audit.rows > 0 {
+            format!(
+                "{:.1}% of {} rows",
+                100.0 * n as f64 / audit.rows as f64,
+                audit.rows
+            )
+        } else {
+            String::new()
+        }
+    };
+    let mut label_detail = share(audit.label);
+    if audit.dropped > 0 {
+        label_detail += " · left out of training";
+    }
+    vec![
+        card(
+            "probably mislabelled",
+            &audit.label.to_string(),
+            &label_detail,
+            audit.label > 0,
+        ),
+        card(
+            "near-duplicates",
+            &audit.near_duplicate.to_string(),
+            "by the encoder's cosine similarity",
+            false,
+        ),
+        card(
+            "leaked test rows",
+            &audit.leakage.to_string(),
+            "in the audit",
+            false,
+        ),
+        card(
+            "out of place",
+            &audit.outlier.to_string(),
+            &share(audit.outlier),
+            false,
+        ),
+    ]
 }
 
 fn distribution_figure(train: &[Class], test: &[Class]) -> String {

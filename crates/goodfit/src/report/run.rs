@@ -33,6 +33,8 @@ pub struct Run {
     pub diagnosis: Optional<Value>,
     /// `data.json`: the training data summary of `goodfit inspect --json`.
     pub data: Optional<Value>,
+    /// `data_audit.json`: what `goodfit audit` found (a run trained with `--audit`).
+    pub audit: Optional<crate::run_folder::summaries::RunAudit>,
     /// `gallery.json`: an image run's pictures.
     pub gallery: Optional<crate::run_folder::gallery::Gallery>,
     /// `weights.json`.
@@ -161,6 +163,10 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         config,
         diagnosis: optional_json(&dir.join(DIAGNOSIS_FILE), checked_format),
         data: optional_json(&dir.join(DATA_FILE), checked_format),
+        audit: optional_json(&dir.join(crate::run_folder::AUDIT_SUMMARY_FILE), |v| {
+            use crate::run_folder::summaries::Summary;
+            crate::run_folder::summaries::RunAudit::from_value(v)
+        }),
         gallery: optional_json(
             &dir.join(crate::run_folder::GALLERY_FILE),
             crate::run_folder::gallery::Gallery::from_value,

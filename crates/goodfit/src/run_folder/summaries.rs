@@ -76,6 +76,46 @@ pub struct RunWeights {
     pub report: Map<String, Value>,
 }
 
+/// The record in `data_audit.json`: what `goodfit audit` found in the training file of a
+/// run trained with `--audit`, in the run folder's own terms (the audit folder may move).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunAudit {
+    /// The record's format.
+    #[serde(default = "first_format")]
+    pub format: u32,
+    /// The audit folder, as given.
+    pub audit_dir: String,
+    /// Training-file rows audited.
+    pub rows: usize,
+    /// Rows probably mislabelled.
+    pub label: usize,
+    /// Rows copying an earlier row.
+    pub near_duplicate: usize,
+    /// Test rows copying a training row.
+    pub leakage: usize,
+    /// Rows out of place.
+    pub outlier: usize,
+    /// Per class, its rows and how many of them are flagged as mislabelled.
+    pub classes: Vec<AuditedClass>,
+    /// Training rows left out of this run (`--drop-flagged`).
+    pub dropped: usize,
+}
+
+/// One class of a [`RunAudit`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditedClass {
+    /// The label.
+    pub label: String,
+    /// Its rows in the training file.
+    pub rows: usize,
+    /// Those flagged as probably mislabelled.
+    pub flagged: usize,
+}
+
+impl Summary for RunAudit {
+    const WHAT: &'static str = "an audit summary";
+}
+
 /// The record in `diagnosis.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDiagnosis {

@@ -161,6 +161,16 @@ pub struct TrainConfig {
     pub eval_batch_size: usize,
     /// Fail on empty texts instead of skipping them.
     pub strict: bool,
+    /// A `goodfit audit` folder made on the training file: its counts go in the report,
+    /// its flagged rows in the verdicts' evidence.
+    pub audit: Option<PathBuf>,
+    /// Leave the training rows the audit flags as probably mislabelled out of training
+    /// (the validation rows stay as they are, so scores remain comparable).
+    pub drop_flagged: bool,
+    /// The training file's lines left out of training (what `drop_flagged` drops, read
+    /// from the audit by the step above training).
+    #[serde(skip)]
+    pub drop_lines: Vec<u64>,
     /// Where tensors live: `cpu` (what this build supports), or `cuda` / `cuda:N` in a
     /// build with CUDA support.
     #[serde(with = "as_text")]
@@ -254,6 +264,9 @@ impl Default for TrainConfig {
             train_eval_size: 1000,
             eval_batch_size: 64,
             strict: false,
+            audit: None,
+            drop_flagged: false,
+            drop_lines: Vec::new(),
             device: DeviceSpec::Cpu,
             quiet: false,
             overwrite: false,
@@ -383,6 +396,9 @@ impl TrainConfig {
             }
         };
         unit("label-smoothing", self.label_smoothing)?;
+        if self.drop_flagged && self.audit.is_none() {
+            return bad("--drop-flagged drops the rows an audit flags: give --audit AUDIT_DIR (a `goodfit audit --out` folder)".into());
+        }
         if let Some(dropout) = self.dropout {
             unit("dropout", dropout)?;
         }

@@ -81,6 +81,10 @@ pub struct Pool {
     pub examples: Examples,
     /// Their precomputed inputs, when the session has a cache.
     pub cached: Option<Precomputed>,
+    /// Per row, whether it is left out of training (`--drop-flagged`): a validation row the
+    /// audit flags is still held out and scored, never trained on (the training split's
+    /// flagged rows are gone already).
+    pub dropped: Vec<bool>,
 }
 
 impl Pool {
@@ -112,7 +116,22 @@ impl Pool {
                 }
             }),
         };
-        Ok(Pool { examples, cached })
+        let drop: std::collections::HashSet<u64> =
+            session.config.drop_lines.iter().copied().collect();
+        let dropped = std::iter::repeat_n(false, data.train.len())
+            // Lines of a separate validation file are not the training file's.
+            .chain(
+                data.origins
+                    .val
+                    .iter()
+                    .map(|o| session.config.val.is_none() && drop.contains(&o.line)),
+            )
+            .collect();
+        Ok(Pool {
+            examples,
+            cached,
+            dropped,
+        })
     }
 
     /// Rows `rows` of the pool.
@@ -308,7 +327,12 @@ fn fit_fold(
     f: usize,
     observer: &dyn Observer,
 ) -> Result<(Fitted, Examples)> {
-    let (train, train_cached) = oversampled(session, pool.select(&folds.train_rows(f))?)?;
+    let rows: Vec<usize> = folds
+        .train_rows(f)
+        .into_iter()
+        .filter(|&r| !pool.dropped.get(r).copied().unwrap_or(false))
+        .collect();
+    let (train, train_cached) = oversampled(session, pool.select(&rows)?)?;
     let (val, val_cached) = pool.select(&folds.folds[f])?;
     let fitted = fit(
         session,

@@ -151,6 +151,7 @@ pub fn prepare(
             (split.train, val, val_origins)
         }
     };
+    let train_rows = without_dropped(train_rows, &dataset, config, observer);
     let train_origins = origins(&dataset, &texts, &train_rows);
     let mut train = all.select(&train_rows);
     let original_rows = train.len();
@@ -190,6 +191,30 @@ pub fn prepare(
             test: test_origins,
         },
     })
+}
+
+/// `rows` of `dataset` without those on `config.drop_lines` (the audit's flagged rows),
+/// saying how many were left out.
+fn without_dropped(
+    rows: Vec<usize>,
+    dataset: &Dataset,
+    config: &TrainConfig,
+    observer: &dyn Observer,
+) -> Vec<usize> {
+    if config.drop_lines.is_empty() {
+        return rows;
+    }
+    let drop: std::collections::HashSet<u64> = config.drop_lines.iter().copied().collect();
+    let before = rows.len();
+    let kept: Vec<usize> = rows
+        .into_iter()
+        .filter(|&r| !drop.contains(&dataset.lines[r]))
+        .collect();
+    observer.message(&format!(
+        "left out {} training rows the audit flags as probably mislabelled (--drop-flagged); validation keeps its rows",
+        before - kept.len()
+    ));
+    kept
 }
 
 /// Appends `config.eda_copies` augmented copies of each of `texts` (the training rows of

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// The share of training rows the audit must flag for the search to try a fine-tune
+/// without them: under 2% a difference would be within the noise of the fine-tune itself.
+pub const DROP_SHARE: f64 = 0.02;
+
 impl Search<'_> {
     /// Opens the head-only session, makes the recipe and runs the head-only trials.
     pub(super) fn head_phase(&mut self) -> Result<Recipe> {
@@ -147,6 +151,14 @@ impl Search<'_> {
                 self.attempt(half, Phase::FineTune)?;
             }
         }
+        if let Some(dropped) = self.without_flagged().map(|p| self.normalise(p)) {
+            if self.budget.trials_left(self.done.len())
+                && !self.tried(&dropped.config)
+                && self.affordable(&dropped.config, Phase::FineTune)
+            {
+                self.attempt(dropped, Phase::FineTune)?;
+            }
+        }
         while self.ended.is_none() && self.budget.trials_left(self.done.len()) {
             let Some(ctx) = self.ctx.clone() else { break };
             // Larger trials come first when nothing is wrong with the best fine-tune; a
@@ -217,6 +229,33 @@ impl Search<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The best fine-tune without the training rows the audit (`--audit`) flags as
+    /// probably mislabelled, when it flags at least [`DROP_SHARE`] of them and no trial
+    /// left them out yet; judged on the same validation rows as every trial.
+    pub(super) fn without_flagged(&self) -> Option<Proposal> {
+        let (audit, flagged) = self.audit.as_ref()?;
+        let best = self.best(|d| !is_head(&d.config))?;
+        let share = flagged.len() as f64 / audit.rows.max(1) as f64;
+        if best.config.drop_flagged || share < DROP_SHARE {
+            return None;
+        }
+        Some(Proposal {
+            name: "drop-flagged".into(),
+            why: format!(
+                "after trial {}: the audit flags {} of {} training rows ({:.0}%) as probably mislabelled → the same fine-tune without them (validation keeps its rows)",
+                best.trial.index,
+                flagged.len(),
+                audit.rows,
+                100.0 * share
+            ),
+            config: TrainConfig {
+                drop_flagged: true,
+                drop_lines: flagged.clone(),
+                ..best.config.clone()
+            },
+        })
     }
 
     /// Whether the best fine-tune's verdicts are all of low severity.

@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::pipeline::diagnose_and_report;
+use crate::run_folder::summaries::{RunAudit, Summary};
+use crate::run_folder::AUDIT_SUMMARY_FILE;
 
 impl<'a> Search<'a> {
     /// Runs `proposal` unless it was tried (a replica may repeat settings), the search has
@@ -104,6 +106,17 @@ impl<'a> Search<'a> {
             Err(Error::Diverged(message)) => (None, None, Some(message)),
             Err(other) => return Err(other),
         };
+        if let (Some(_), Some((audit, flagged))) = (&result, &self.audit) {
+            let summary = RunAudit {
+                dropped: if config.drop_flagged {
+                    flagged.len()
+                } else {
+                    0
+                },
+                ..audit.clone()
+            };
+            summary.write(&dir.join(AUDIT_SUMMARY_FILE))?;
+        }
         let diagnosis = match &result {
             Some(_) => Some(diagnose_and_report(&dir)?),
             None => None,

@@ -9,8 +9,10 @@
 //! [`output`] owns the audit folder.
 
 pub mod confident;
+pub mod copies;
 pub mod findings;
 pub mod neighbours;
+pub mod outliers;
 pub mod output;
 pub mod run;
 pub mod text_checks;

@@ -1,11 +1,10 @@
 //! One audit of a labelled file: the frozen encoder's features once, out-of-fold
 //! probabilities from heads trained on them, and every kind of finding.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::data::duplicates::normalise_text;
@@ -19,8 +18,10 @@ use crate::train::session::Session;
 use crate::train::{Observer, TrainConfig};
 
 use super::confident::find_label_issues;
+use super::copies::{conflicting_labels, exact_pairs, leakage, similarity_in};
 use super::findings::{Counts, DataFile, Finding, IssueKind, RowScores};
-use super::neighbours::{across, groups, normalised, within};
+use super::neighbours::{groups, normalised, within};
+use super::outliers::{fence, quantile};
 use super::text_checks::text_problems;
 
 /// The version of `audit.json`'s layout.
@@ -449,177 +450,6 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
     })
 }
 
-/// Pairs of rows whose normalised texts are equal (exact duplicates, whatever their
-/// embeddings: two texts cut at the window can differ after it).
-fn exact_pairs(keys: &[String]) -> Vec<(usize, usize, f32)> {
-    let mut first: HashMap<&str, usize> = HashMap::new();
-    let mut pairs = Vec::new();
-    for (r, key) in keys.iter().enumerate() {
-        match first.get(key.as_str()) {
-            Some(&f) => pairs.push((f, r, 1.0)),
-            None => {
-                first.insert(key, r);
-            }
-        }
-    }
-    pairs
-}
-
-/// Row `r`'s largest cosine similarity to the other rows of `members`.
-fn similarity_in(embeddings: &Tensor, r: usize, members: &[usize]) -> Result<f64> {
-    let row = embeddings.get(r)?;
-    let mut best = f64::MIN;
-    for &m in members.iter().filter(|&&m| m != r) {
-        let s = (&row * &embeddings.get(m)?)?
-            .sum_all()?
-            .to_scalar::<f32>()? as f64;
-        best = best.max(s);
-    }
-    Ok(best)
-}
-
-/// Rows of a near-duplicate group whose label is not the group's most common one, as
-/// label findings (added to any confident learning found); with no most common label,
-/// every member.
-fn conflicting_labels(
-    members: &[usize],
-    targets: &[usize],
-    names: &[String],
-    origins: &[&Origin],
-    found: &mut BTreeMap<usize, (Option<usize>, String)>,
-) {
-    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-    for &m in members {
-        *counts.entry(targets[m]).or_default() += 1;
-    }
-    if counts.len() < 2 {
-        return;
-    }
-    let top = counts.values().copied().max().unwrap_or(0);
-    let leaders: Vec<usize> = counts
-        .iter()
-        .filter(|&(_, &c)| c == top)
-        .map(|(&l, _)| l)
-        .collect();
-    let majority = (leaders.len() == 1).then(|| leaders[0]);
-    let tally = counts
-        .iter()
-        .map(|(&l, &c)| format!("'{}' ×{c}", names[l]))
-        .collect::<Vec<_>>()
-        .join(", ");
-    for &m in members {
-        if majority == Some(targets[m]) {
-            continue;
-        }
-        let others: Vec<String> = members
-            .iter()
-            .filter(|&&o| o != m)
-            .map(|&o| origins[o].line.to_string())
-            .collect();
-        let words = format!(
-            "its near-duplicates (lines {}) disagree on the label: {tally}",
-            others.join(", ")
-        );
-        let entry = found.entry(m).or_insert((majority, String::new()));
-        if entry.0.is_none() {
-            entry.0 = majority;
-        }
-        entry.1 = if entry.1.is_empty() {
-            words
-        } else {
-            format!("{}; {words}", entry.1)
-        };
-    }
-}
-
-/// Test rows that copy a training row: exactly (normalised text) or within the threshold.
-fn leakage(
-    test: &Tensor,
-    train: &Tensor,
-    test_origins: &[Origin],
-    train_origins: &[&Origin],
-    train_keys: &[String],
-    threshold: f32,
-    is_text: bool,
-) -> Result<Vec<Finding>> {
-    let mut by_key: HashMap<&str, usize> = HashMap::new();
-    if is_text {
-        for (r, key) in train_keys.iter().enumerate() {
-            by_key.entry(key.as_str()).or_insert(r);
-        }
-    }
-    let near: HashMap<usize, (usize, f32)> = across(test, train, threshold)?
-        .into_iter()
-        .map(|(q, b, s)| (q, (b, s)))
-        .collect();
-    let mut found = Vec::new();
-    for (q, origin) in test_origins.iter().enumerate() {
-        let exact = by_key.get(normalise_text(&origin.input).as_str()).copied();
-        let (row, detail, score) = match (exact, near.get(&q)) {
-            (Some(r), _) => (
-                r,
-                format!("exact copy of training line {}", train_origins[r].line),
-                1.0,
-            ),
-            (None, Some(&(r, s))) => (
-                r,
-                format!(
-                    "near-copy of training line {} (cosine similarity {s:.3})",
-                    train_origins[r].line
-                ),
-                (s as f64).min(1.0),
-            ),
-            (None, None) => continue,
-        };
-        found.push(Finding {
-            kind: IssueKind::Leakage,
-            file: DataFile::Test,
-            line: origin.line,
-            score,
-            given: None,
-            suggested: None,
-            input: origin.input.clone(),
-            detail,
-            related: vec![train_origins[row].line],
-        });
-    }
-    Ok(found)
-}
-
-/// Tukey's upper fence over `values` (Q3 + `iqrs` × IQR) and each value's percentile (the
-/// share of the other values below it).
-fn fence(values: &[f64], iqrs: f64) -> (f64, Vec<f64>) {
-    let q1 = quantile(values, 0.25);
-    let q3 = quantile(values, 0.75);
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = values.len();
-    let percentiles = values
-        .iter()
-        .map(|v| {
-            let below = sorted.partition_point(|s| s < v);
-            if n > 1 {
-                below as f64 / (n - 1) as f64
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    (q3 + iqrs * (q3 - q1), percentiles)
-}
-
-/// The `q` quantile of `values`, linearly interpolated (numpy's default).
-fn quantile(values: &[f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let at = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo as f64)
-}
-
 /// The quality of the out-of-fold probabilities: accuracy and macro-F1 of their argmax.
 fn probe(
     targets: &[usize],
@@ -654,45 +484,4 @@ fn empty_lines(config: &AuditConfig) -> Result<Vec<u64>> {
         })
         .map(|row| row.line)
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_fence_and_percentiles_follow_tukey_and_numpy() {
-        let values = [1.0, 2.0, 3.0, 4.0, 100.0];
-        assert_eq!(quantile(&values, 0.25), 2.0);
-        assert_eq!(quantile(&values, 0.5), 3.0);
-        let (fence, pct) = fence(&values, 3.0);
-        assert_eq!(fence, 4.0 + 3.0 * 2.0);
-        assert_eq!(pct, [0.0, 0.25, 0.5, 0.75, 1.0]);
-    }
-
-    #[test]
-    fn equal_texts_pair_with_their_first_copy() {
-        let keys: Vec<String> = ["a", "b", "a", "a"].iter().map(|s| s.to_string()).collect();
-        let pairs: Vec<(usize, usize)> = exact_pairs(&keys).iter().map(|p| (p.0, p.1)).collect();
-        assert_eq!(pairs, [(0, 2), (0, 3)]);
-    }
-
-    #[test]
-    fn a_near_duplicate_group_flags_the_labels_against_its_majority() {
-        let origins: Vec<Origin> = (0..3)
-            .map(|i| Origin {
-                line: 2 + i,
-                input: "same".into(),
-            })
-            .collect();
-        let refs: Vec<&Origin> = origins.iter().collect();
-        let names = vec!["neg".to_string(), "pos".to_string()];
-        let mut found = BTreeMap::new();
-        conflicting_labels(&[0, 1, 2], &[1, 0, 1], &names, &refs, &mut found);
-        assert_eq!(found.len(), 1);
-        let (suggested, detail) = &found[&1];
-        assert_eq!(*suggested, Some(1));
-        assert!(detail.contains("lines 2, 4"), "{detail}");
-        assert!(detail.contains("'neg' ×1, 'pos' ×2"), "{detail}");
-    }
 }

@@ -362,6 +362,45 @@ fn train_takes_the_audit_into_its_report_and_can_leave_the_flagged_rows_out() {
     assert!(report.contains("left out of training"));
     let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
     assert!(config.contains("drop_flagged = true"), "{config}");
+
+    // The fine-tuned run's predictions of its validation rows join a new audit's.
+    let again = ok(&[
+        "audit",
+        "--model",
+        &s(&model),
+        "--data",
+        &s(&train),
+        "--run",
+        &s(&run),
+        "--json",
+        "--folds",
+        "3",
+        "--repeats",
+        "1",
+        "--duplicate-threshold",
+        "1",
+    ]);
+    let json: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let how = json["probe"]["how"].as_str().unwrap();
+    let predictions: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("predictions_val.json")).unwrap())
+            .unwrap();
+    let validation_rows = predictions["y_true"].as_array().unwrap().len();
+    assert!(validation_rows >= 4);
+    assert!(
+        how.contains(&format!("for {validation_rows} rows, averaged")),
+        "{how}"
+    );
+    let err = refused(&[
+        "audit",
+        "--model",
+        &s(&model),
+        "--data",
+        &s(&other),
+        "--run",
+        &s(&run),
+    ]);
+    assert!(err.contains("it was trained on"), "{err}");
 }
 
 fn strs(v: &[String]) -> Vec<&str> {

@@ -25,6 +25,10 @@ pub struct AuditArgs {
     /// A test file: its rows that copy training rows are reported as leakage.
     #[arg(long)]
     test: Option<PathBuf>,
+    /// A `goodfit train` run folder trained on --data: its own predictions of the rows it
+    /// held out are averaged with the out-of-fold probabilities.
+    #[arg(long, value_name = "RUN_DIR")]
+    run: Option<PathBuf>,
     /// Write the audit folder here: audit.json, issues.csv, audit.html.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -104,6 +108,7 @@ impl CleanKind {
 pub fn run(args: &AuditArgs) -> Result<()> {
     let config = AuditConfig {
         test: args.test.clone(),
+        run: args.run.clone(),
         text_col: args.text_col.clone(),
         label_col: args.label_col.clone(),
         folds: args.folds,

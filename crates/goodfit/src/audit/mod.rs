@@ -15,6 +15,7 @@ pub mod neighbours;
 pub mod outliers;
 pub mod output;
 pub mod run;
+pub mod run_predictions;
 pub mod text_checks;
 
 pub use confident::{confident_joint, find_label_issues, LabelIssues};

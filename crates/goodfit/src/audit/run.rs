@@ -22,6 +22,7 @@ use super::copies::{conflicting_labels, exact_pairs, leakage, similarity_in};
 use super::findings::{Counts, DataFile, Finding, IssueKind, RowScores};
 use super::neighbours::{groups, normalised, within};
 use super::outliers::{fence, quantile};
+use super::run_predictions::run_probabilities;
 use super::text_checks::text_problems;
 
 /// The version of `audit.json`'s layout.
@@ -36,6 +37,9 @@ pub struct AuditConfig {
     pub data: PathBuf,
     /// A test file, checked for rows leaked from `data`.
     pub test: Option<PathBuf>,
+    /// A `goodfit train` run folder on `data`: its own out-of-sample predictions of the
+    /// rows it held out are averaged with the heads' out-of-fold probabilities.
+    pub run: Option<PathBuf>,
     /// The text (or picture path) column.
     pub text_col: String,
     /// The label column.
@@ -65,6 +69,7 @@ impl AuditConfig {
             model: model.into(),
             data: data.into(),
             test: None,
+            run: None,
             text_col: "text".into(),
             label_col: "label".into(),
             folds: 5,
@@ -201,6 +206,15 @@ pub struct Audit {
 pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
     config.validate()?;
     let start = Instant::now();
+    if let Some(run) = &config.run {
+        // A run that cannot be matched is refused before the encoder runs.
+        if !run.join(crate::run_folder::VAL_PREDICTIONS_FILE).is_file() {
+            return Err(Error::Invalid(format!(
+                "--run {}: not a finished goodfit train run folder (no validation predictions)",
+                run.display()
+            )));
+        }
+    }
     let head = config.head().check()?;
     let mut session = Session::open(&head, observer)?;
     // The heads learn from L2-normalised features (the sentence embedding
@@ -262,8 +276,30 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
             }
         }
     }
+    let mut from_run = 0;
+    if let Some(run) = &config.run {
+        let by_line = run_probabilities(run, &config.data, &names)?;
+        for (r, origin) in origins.iter().enumerate() {
+            if let Some(p) = by_line.get(&origin.line) {
+                for (mine, theirs) in proba[r].iter_mut().zip(p) {
+                    *mine = (*mine + theirs) / 2.0;
+                }
+                from_run += 1;
+            }
+        }
+        observer.message(&format!(
+            "{from_run} rows' probabilities averaged with the fine-tuned run's own predictions of them ({})",
+            run.display()
+        ));
+    }
     let issues = find_label_issues(targets, &proba, names.len());
-    let probe = probe(targets, &issues.suggested, &proba, &session)?;
+    let mut probe = probe(targets, &issues.suggested, &proba, &session)?;
+    if let Some(run) = &config.run {
+        probe.how += &format!(
+            "; for {from_run} rows, averaged with the out-of-sample predictions of the fine-tuned run {}",
+            run.display()
+        );
+    }
 
     let embeddings = normalised(features)?;
     let near = within(&embeddings, config.neighbours, config.duplicate_threshold)?;

@@ -357,6 +357,19 @@ fn train_takes_the_audit_into_its_report_and_can_leave_the_flagged_rows_out() {
             .sum::<u64>(),
         43
     );
+    let data: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
+    let trained: u64 = data["training_split"]["class_counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
+    let split_rows = 43 - 4; // the 4 validation rows stay
+    assert!(
+        trained < split_rows,
+        "{trained} rows trained, none left out"
+    );
     let report = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(report.contains("probably mislabelled"));
     assert!(report.contains("left out of training"));
@@ -401,6 +414,42 @@ fn train_takes_the_audit_into_its_report_and_can_leave_the_flagged_rows_out() {
         &s(&run),
     ]);
     assert!(err.contains("it was trained on"), "{err}");
+
+    // A search given the audit tries its best fine-tune without the flagged rows.
+    let search = dir.path().join("search");
+    ok(&[
+        "train",
+        "--auto",
+        "--model",
+        &s(&model),
+        "--train",
+        &s(&train),
+        "--out",
+        &s(&search),
+        "--audit",
+        &s(&audit_dir),
+        "--max-trials",
+        "8",
+        "--epochs",
+        "1",
+        "--quiet",
+    ]);
+    let trials = std::fs::read_to_string(search.join("trials.jsonl")).unwrap();
+    let dropped: Vec<Value> = trials
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|t| t["name"] == "drop-flagged")
+        .collect();
+    assert_eq!(dropped.len(), 1, "{trials}");
+    assert!(dropped[0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("probably mislabelled"));
+    let folder = search.join(dropped[0]["run_dir"].as_str().unwrap());
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("data_audit.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["dropped"], flagged);
 }
 
 fn strs(v: &[String]) -> Vec<&str> {

@@ -399,6 +399,9 @@ impl TrainConfig {
         if self.drop_flagged && self.audit.is_none() {
             return bad("--drop-flagged drops the rows an audit flags: give --audit AUDIT_DIR (a `goodfit audit --out` folder)".into());
         }
+        if self.drop_flagged && self.eda_copies > 0 {
+            return bad("--drop-flagged cannot be combined with --eda-copies (the copies of a flagged row would still train)".into());
+        }
         if let Some(dropout) = self.dropout {
             unit("dropout", dropout)?;
         }

@@ -81,9 +81,8 @@ pub struct Pool {
     pub examples: Examples,
     /// Their precomputed inputs, when the session has a cache.
     pub cached: Option<Precomputed>,
-    /// Per row, whether it is left out of training (`--drop-flagged`): a validation row the
-    /// audit flags is still held out and scored, never trained on (the training split's
-    /// flagged rows are gone already).
+    /// Per row, whether it is left out of training (`--drop-flagged`): a flagged row is
+    /// still held out and scored in its fold, never trained on.
     pub dropped: Vec<bool>,
 }
 
@@ -118,7 +117,8 @@ impl Pool {
         };
         let drop: std::collections::HashSet<u64> =
             session.config.drop_lines.iter().copied().collect();
-        let dropped = std::iter::repeat_n(false, data.train.len())
+        let dropped = (0..data.train.len())
+            .map(|r| data.dropped.get(r).copied().unwrap_or(false))
             // Lines of a separate validation file are not the training file's.
             .chain(
                 data.origins

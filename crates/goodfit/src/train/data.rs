@@ -62,6 +62,19 @@ pub struct Prepared {
     pub summary: DataSummary,
     /// Where each example came from (augmented copies aside).
     pub origins: Origins,
+    /// Per training row, whether fits leave it out (`--drop-flagged`); empty when none is.
+    pub dropped: Vec<bool>,
+}
+
+impl Prepared {
+    /// The training rows fits train on, when some are left out (`--drop-flagged`).
+    pub fn kept_train_rows(&self) -> Option<Vec<usize>> {
+        (!self.dropped.is_empty()).then(|| {
+            (0..self.train.len())
+                .filter(|&r| !self.dropped.get(r).copied().unwrap_or(false))
+                .collect()
+        })
+    }
 }
 
 /// A row's place in its data file and what it holds, for findings that name rows.
@@ -151,8 +164,8 @@ pub fn prepare(
             (split.train, val, val_origins)
         }
     };
-    let train_rows = without_dropped(train_rows, &dataset, config, observer);
     let train_origins = origins(&dataset, &texts, &train_rows);
+    let dropped = dropped_rows(&train_origins, config, observer);
     let mut train = all.select(&train_rows);
     let original_rows = train.len();
     if config.eda_copies > 0 {
@@ -190,31 +203,24 @@ pub fn prepare(
             val: val_origins,
             test: test_origins,
         },
+        dropped,
     })
 }
 
-/// `rows` of `dataset` without those on `config.drop_lines` (the audit's flagged rows),
-/// saying how many were left out.
-fn without_dropped(
-    rows: Vec<usize>,
-    dataset: &Dataset,
-    config: &TrainConfig,
-    observer: &dyn Observer,
-) -> Vec<usize> {
+/// Per training row, whether it is on `config.drop_lines` (the audit's flagged rows),
+/// saying how many are; empty when none is dropped. The rows stay in the session (so that
+/// cross-validation folds drawn over every row stay valid); fits leave them out.
+fn dropped_rows(rows: &[Origin], config: &TrainConfig, observer: &dyn Observer) -> Vec<bool> {
     if config.drop_lines.is_empty() {
-        return rows;
+        return Vec::new();
     }
     let drop: std::collections::HashSet<u64> = config.drop_lines.iter().copied().collect();
-    let before = rows.len();
-    let kept: Vec<usize> = rows
-        .into_iter()
-        .filter(|&r| !drop.contains(&dataset.lines[r]))
-        .collect();
+    let dropped: Vec<bool> = rows.iter().map(|o| drop.contains(&o.line)).collect();
     observer.message(&format!(
-        "left out {} training rows the audit flags as probably mislabelled (--drop-flagged); validation keeps its rows",
-        before - kept.len()
+        "leaving out {} training rows the audit flags as probably mislabelled (--drop-flagged); validation keeps its rows",
+        dropped.iter().filter(|&&d| d).count()
     ));
-    kept
+    dropped
 }
 
 /// Appends `config.eda_copies` augmented copies of each of `texts` (the training rows of

@@ -21,7 +21,7 @@ use super::data::{fixed_sample, Examples, Prepared};
 use super::early_stopping::{EarlyStopping, Outcome};
 use super::evaluate::Scored;
 pub(crate) use super::evaluate::Scorer;
-use super::frozen::{pooled_rows, FrozenCache, Precomputed};
+use super::frozen::{pooled_rows, Precomputed};
 use super::imbalance::class_counts;
 pub use super::imbalance::IMBALANCE_WARNING;
 use super::loss::{classification_loss, l1_penalty, symmetric_kl, LossSpec};
@@ -87,17 +87,31 @@ pub fn train_in_session(
         data.labels.len()
     ));
     warn_unremedied_imbalance(&session.config, data, observer);
-    let oversampled = match (session.config.oversample, &session.cache) {
-        (
-            Some(how),
-            Some(FrozenCache {
-                train: Precomputed::Features(train_features),
-                ..
-            }),
-        ) => {
+    // `--drop-flagged`: the rows the audit flags stay in the session, out of the fit.
+    let kept = match data.kept_train_rows() {
+        Some(rows) => Some((
+            data.train.select(&rows),
+            session
+                .cache
+                .as_ref()
+                .map(|c| c.train.select(&rows))
+                .transpose()?,
+        )),
+        None => None,
+    };
+    let (base_train, base_cache) = match &kept {
+        Some((examples, cached)) => (examples, cached.as_ref()),
+        None => (&data.train, session.cache.as_ref().map(|c| &c.train)),
+    };
+    let train_targets = match &kept {
+        Some((examples, _)) => &examples.targets[..],
+        None => &data.train.targets[..data.train_rows],
+    };
+    let oversampled = match (session.config.oversample, base_cache) {
+        (Some(how), Some(Precomputed::Features(train_features))) => {
             let (examples, features) = oversample(
                 train_features,
-                &data.train,
+                base_train,
                 &data.labels,
                 how,
                 session.config.seed,
@@ -110,7 +124,7 @@ pub fn train_in_session(
     };
     let (train_examples, train_features) = match &oversampled {
         Some((examples, features)) => (examples, Some(features)),
-        None => (&data.train, session.cache.as_ref().map(|c| &c.train)),
+        None => (base_train, base_cache),
     };
     let fitted = fit(
         session,
@@ -133,7 +147,7 @@ pub fn train_in_session(
             epochs_run: fitted.state.epochs_done,
             stopped_early: fitted.state.stopped_early,
             seconds: fitted.state.seconds,
-            train_targets: &data.train.targets[..data.train_rows],
+            train_targets,
             val: &fitted.val,
             val_targets: &data.val.targets,
             val_inputs: &data.val.encoded,

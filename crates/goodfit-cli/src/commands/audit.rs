@@ -42,6 +42,10 @@ pub struct AuditArgs {
     /// Which findings --write-clean drops (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "label")]
     clean: Vec<CleanKind>,
+    /// With --write-clean: drop only findings scored at least this (0 to 1; a label
+    /// issue's score is 1 − the probability of its label), the surest first.
+    #[arg(long, default_value_t = 0.0)]
+    clean_min_score: f64,
     /// Replace an earlier audit in --out, or an existing --write-clean file.
     #[arg(long)]
     overwrite: bool,
@@ -125,6 +129,12 @@ pub fn run(args: &AuditArgs) -> Result<()> {
     if let Some(out) = &args.out {
         check_audit_dir(out, args.overwrite)?;
     }
+    if !(0.0..=1.0).contains(&args.clean_min_score) {
+        anyhow::bail!(
+            "--clean-min-score {}: a score from 0 to 1",
+            args.clean_min_score
+        );
+    }
     if let Some(clean) = &args.write_clean {
         goodfit::io::refuse_overwriting_input(&args.data, clean)?;
         goodfit::data::Format::from_path(clean)?;
@@ -147,7 +157,7 @@ pub fn run(args: &AuditArgs) -> Result<()> {
     let mut cleaned = None;
     if let Some(clean) = &args.write_clean {
         let kinds: Vec<IssueKind> = args.clean.iter().map(|k| k.kind()).collect();
-        let dropped = write_clean(&found, &kinds, clean, args.overwrite)?;
+        let dropped = write_clean(&found, &kinds, args.clean_min_score, clean, args.overwrite)?;
         cleaned = Some((clean.clone(), dropped));
     }
     if args.json {

@@ -138,11 +138,13 @@ pub fn issues_csv(audit: &Audit) -> Result<Vec<u8>> {
 }
 
 /// Writes to `output` the data file `audit.data` without the training rows flagged as any
-/// of `kinds`, in the format of `output`'s extension (CSV or JSONL); never over the input,
-/// never over an existing file unless `overwrite`. Returns how many rows were dropped.
+/// of `kinds` scored at least `min_score`, in the format of `output`'s extension (CSV or
+/// JSONL); never over the input, never over an existing file unless `overwrite`. Returns
+/// how many rows were dropped.
 pub fn write_clean(
     audit: &Audit,
     kinds: &[IssueKind],
+    min_score: f64,
     output: &Path,
     overwrite: bool,
 ) -> Result<usize> {
@@ -156,7 +158,7 @@ pub fn write_clean(
     let drop: BTreeSet<u64> = audit
         .findings
         .iter()
-        .filter(|f| f.file == DataFile::Train && kinds.contains(&f.kind))
+        .filter(|f| f.file == DataFile::Train && kinds.contains(&f.kind) && f.score >= min_score)
         .map(|f| f.line)
         .collect();
     let table = read_table(&audit.data, &ReadOptions::default())?;

@@ -132,6 +132,16 @@ impl AuditConfig {
     }
 }
 
+/// What the heads' fits tell the user: nothing per epoch or per fit (an audit runs
+/// `folds × repeats` of them in seconds), only whether to go on.
+struct FoldFits<'a>(&'a dyn Observer);
+
+impl Observer for FoldFits<'_> {
+    fn keep_going(&self) -> bool {
+        self.0.keep_going()
+    }
+}
+
 /// Epochs of each fold's head (early stopping on the held-out fold ends most sooner).
 pub const HEAD_EPOCHS: usize = 20;
 /// The head's learning rate: passes over cached features cost milliseconds, so a high
@@ -267,9 +277,10 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
                 observer.message(note);
             }
         }
-        for (sum, p) in proba
-            .iter_mut()
-            .zip(out_of_fold_proba(&session, &folds, observer)?)
+        for (sum, p) in
+            proba
+                .iter_mut()
+                .zip(out_of_fold_proba(&session, &folds, &FoldFits(observer))?)
         {
             for (s, v) in sum.iter_mut().zip(p) {
                 *s += v / config.repeats as f64;

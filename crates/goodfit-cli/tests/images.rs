@@ -161,6 +161,35 @@ fn an_image_folder_trains_evaluates_and_predicts() {
     assert_eq!(written.lines().count(), 13, "{written}");
     assert!(written.contains("\nblue/0.png,"), "{written}");
 
+    // The audit of the pictures: its page shows the findings' thumbnails, every one drawn.
+    let audit_dir = dir.path().join("audit");
+    ok(&[
+        "audit",
+        "--model",
+        &model_s,
+        "--data",
+        &train_s,
+        "--test",
+        &test_s,
+        "--out",
+        &s(&audit_dir),
+        "--text-col",
+        "image",
+        "--folds",
+        "2",
+        "--repeats",
+        "1",
+        "--duplicate-threshold",
+        "0.9",
+    ]);
+    let page = audit_dir.join("audit.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("<img src=\"data:image/png;base64,"),
+        "no thumbnail in the audit"
+    );
+    report_draws_in_a_browser(&page);
+
     // A missing picture and a file that is not a picture are errors naming them.
     std::fs::write(&csv, "image\ntest/red/0.png\ntest/red/missing.png\n").unwrap();
     let error = refused(&[

@@ -145,6 +145,7 @@ pub fn leakage(
             input: origin.input.clone(),
             detail,
             related: vec![train_origins[row].line],
+            thumbnail: None,
         });
     }
     Ok(found)

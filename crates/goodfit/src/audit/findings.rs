@@ -81,7 +81,14 @@ pub struct Finding {
     /// The lines of the rows it relates to (the earlier copy, the training row a test row
     /// copies, the rest of a near-duplicate group).
     pub related: Vec<u64>,
+    /// For a picture among the first [`THUMBNAILS`] of its kind: a small PNG as a `data:`
+    /// URI, which the page shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
+
+/// Findings of each kind that carry a thumbnail (the page's tables show as many).
+pub const THUMBNAILS: usize = 50;
 
 /// What the audit measured for one training row (a line of `issues.csv`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

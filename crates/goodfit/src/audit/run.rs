@@ -1,7 +1,7 @@
 //! One audit of a labelled file: the frozen encoder's features once, out-of-fold
 //! probabilities from heads trained on them, and every kind of finding.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::duplicates::normalise_text;
 use crate::data::stratified_kfold;
 use crate::error::{Error, Result};
+use crate::model::image_transform::ImageTransform;
 use crate::model::{Preprocessor, TrainLayers};
 use crate::train::cross_val::{out_of_fold_proba, Pool};
 use crate::train::data::Origin;
@@ -19,7 +20,7 @@ use crate::train::{Observer, TrainConfig};
 
 use super::confident::find_label_issues;
 use super::copies::{conflicting_labels, exact_pairs, leakage, similarity_in};
-use super::findings::{Counts, DataFile, Finding, IssueKind, RowScores};
+use super::findings::{Counts, DataFile, Finding, IssueKind, RowScores, THUMBNAILS};
 use super::neighbours::{groups, normalised, within};
 use super::outliers::{fence, quantile};
 use super::run_predictions::run_probabilities;
@@ -131,6 +132,52 @@ impl AuditConfig {
         }
     }
 }
+
+/// Thumbnails of the pictures of the first [`THUMBNAILS`] findings of each kind: training
+/// rows found by line among `origins` (the pool's, in the order of `encoded`), test rows
+/// among the session's test examples.
+fn add_thumbnails(
+    findings: &mut [Finding],
+    session: &Session,
+    encoded: &[crate::model::Example],
+    origins: &[&Origin],
+) -> Result<()> {
+    let train: HashMap<u64, usize> = origins
+        .iter()
+        .enumerate()
+        .map(|(r, o)| (o.line, r))
+        .collect();
+    let test: HashMap<u64, usize> = session
+        .data
+        .origins
+        .test
+        .iter()
+        .enumerate()
+        .map(|(r, o)| (o.line, r))
+        .collect();
+    let mut shown: HashMap<IssueKind, usize> = HashMap::new();
+    for finding in findings.iter_mut() {
+        let count = shown.entry(finding.kind).or_default();
+        if *count >= THUMBNAILS {
+            continue;
+        }
+        let example = match finding.file {
+            DataFile::Train => train.get(&finding.line).map(|&r| &encoded[r]),
+            DataFile::Test => test
+                .get(&finding.line)
+                .zip(session.data.test.as_ref())
+                .map(|(&r, t)| &t.encoded[r]),
+        };
+        if let Some(picture) = example.and_then(|e| e.picture()) {
+            finding.thumbnail = Some(ImageTransform::thumbnail(picture, THUMBNAIL_SIDE)?);
+            *count += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The longer side of a finding's thumbnail, in pixels.
+const THUMBNAIL_SIDE: u32 = 64;
 
 /// What the heads' fits tell the user: nothing per epoch or per fit (an audit runs
 /// `folds × repeats` of them in seconds), only whether to go on.
@@ -365,6 +412,7 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
                     )
                 },
                 related: vec![origins[first].line],
+                thumbnail: None,
             });
         }
         conflicting_labels(&members, targets, &names, &origins, &mut label_detail);
@@ -380,6 +428,7 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
             input: origins[r].input.clone(),
             detail: detail.clone(),
             related: Vec::new(),
+            thumbnail: None,
         });
     }
     if let Some(Precomputed::Features(test)) = session.cache.as_ref().and_then(|c| c.test.as_ref())
@@ -428,6 +477,7 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
             input: origins[r].input.clone(),
             detail,
             related: Vec::new(),
+            thumbnail: None,
         });
     }
     let empty_lines = if is_text {
@@ -446,6 +496,7 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
             input: String::new(),
             detail: "empty text (skipped by training)".into(),
             related: Vec::new(),
+            thumbnail: None,
         });
     }
     findings.sort_by(|a, b| {
@@ -454,6 +505,9 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
             .then(b.score.total_cmp(&a.score))
             .then(a.line.cmp(&b.line))
     });
+    if !is_text {
+        add_thumbnails(&mut findings, &session, &pool.examples.encoded, &origins)?;
+    }
     let row_scores = (0..targets.len())
         .map(|r| RowScores {
             line: origins[r].line,

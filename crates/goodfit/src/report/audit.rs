@@ -174,8 +174,11 @@ fn joint_figure(audit: &Audit) -> String {
         .iter()
         .map(|row| row.iter().map(|&v| Some(v as f64)).collect())
         .collect();
+    // Many classes take the page's width, as the confusion matrices do.
+    let wide = n > 6;
     let height = (150 + 40 * n as u32).min(720);
-    let svg = charts::svg(500, height, "Confident joint", |root| {
+    let width = if wide { 1000 } else { 500 };
+    let svg = charts::svg(width, height, "Confident joint", |root| {
         super::confusion::heatmap(
             root,
             &audit.classes,
@@ -189,7 +192,7 @@ fn joint_figure(audit: &Audit) -> String {
         "<b>Confident joint:</b> estimated counts of rows given each label (rows) whose true \
          class is each column, calibrated to the class counts (Northcutt et al. 2021). Off \
          the diagonal is how many wrong labels each class probably holds.",
-        false,
+        wide,
     )
 }
 
@@ -283,7 +286,13 @@ fn findings_table(audit: &Audit, kind: IssueKind) -> String {
                     esc(f.suggested.as_deref().unwrap_or(""))
                 ));
             }
-            row.push(esc(&truncate(&f.input, 160)));
+            row.push(match f.thumbnail.as_deref().filter(|u| is_png_uri(u)) {
+                Some(uri) => format!(
+                    "<img src=\"{uri}\" alt=\"{path}\" style=\"max-width:64px;max-height:64px\"><br>{path}",
+                    path = esc(&f.input)
+                ),
+                None => esc(&truncate(&f.input, 160)),
+            });
             row.push(esc(&f.detail));
             row
         })
@@ -301,6 +310,15 @@ fn findings_table(audit: &Audit, kind: IssueKind) -> String {
         )));
     }
     html
+}
+
+/// Whether `uri` is a base64 PNG `data:` URI and nothing else (a thumbnail goodfit made;
+/// anything else in an edited `audit.json` is shown as text, never as markup).
+fn is_png_uri(uri: &str) -> bool {
+    uri.strip_prefix("data:image/png;base64,").is_some_and(|b| {
+        b.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+    })
 }
 
 fn settings(audit: &Audit) -> String {
@@ -327,4 +345,14 @@ fn settings(audit: &Audit) -> String {
         vec!["out-of-fold accuracy".into(), num(audit.probe.accuracy)],
     ];
     table(&["setting", "value"], &rows, usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_a_base64_png_uri_becomes_a_picture() {
+        assert!(super::is_png_uri("data:image/png;base64,iVBORw0KGgo="));
+        assert!(!super::is_png_uri("data:image/png;base64,\"><script>"));
+        assert!(!super::is_png_uri("javascript:alert(1)"));
+    }
 }

@@ -161,12 +161,21 @@ pub fn run(args: &AuditArgs) -> Result<()> {
         cleaned = Some((clean.clone(), dropped));
     }
     if args.json {
+        // Thumbnails are the page's (audit.json keeps them); standard output stays text.
+        let findings: Vec<Finding> = found
+            .findings
+            .iter()
+            .map(|f| Finding {
+                thumbnail: None,
+                ..f.clone()
+            })
+            .collect();
         return print(&to_json(&json!({
             "data": found.data,
             "rows": found.rows,
             "counts": found.counts,
             "probe": found.probe,
-            "findings": found.findings,
+            "findings": findings,
             "clean": cleaned.as_ref().map(|(path, dropped)| json!({"file": path, "dropped": dropped})),
         }))?);
     }

@@ -13,6 +13,7 @@ Usage: .venv-bench/bin/python benches/audit/compare_cleanlab.py MODEL_DIR NOISY.
 import json
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,18 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from transformers import AutoModel, AutoTokenizer
 
-
-@torch.no_grad()
-def embed(model, tokenizer, texts, batch=64):
-    out = []
-    for i in range(0, len(texts), batch):
-        enc = tokenizer(texts[i : i + batch], padding=True, truncation=True, max_length=128,
-                        return_tensors="pt")
-        states = model(**enc).last_hidden_state
-        mask = enc["attention_mask"].unsqueeze(-1).float()
-        pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
-    return np.concatenate(out)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "auto"))
+from frozen_lr import embed  # noqa: E402  the anchors' embedding, the same vectors
 
 
 def scores(flagged, truth):

@@ -163,7 +163,7 @@ fn planted_problems_are_found_at_their_lines_and_every_output_agrees() {
     let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
     assert!(html.contains("exact copy of line 3"));
     assert_eq!(html.matches("<svg").count(), 3);
-    page_draws_in_a_browser(&out.join("audit.html"));
+    browser::page_draws(&out.join("audit.html"));
 
     // The cleaned copy drops exactly the flagged training lines of the kinds asked for.
     let dropped: std::collections::BTreeSet<u64> = copies
@@ -243,37 +243,6 @@ fn bad_inputs_are_refused_before_anything_is_written() {
         std::fs::read_to_string(out.join("metrics.json")).unwrap(),
         "{}"
     );
-}
-
-/// `audit.html` in headless Chromium (when one is installed): no console errors and
-/// every chart drawn in a data colour.
-fn page_draws_in_a_browser(page: &Path) {
-    let Some(binary) = browser::find_chromium() else {
-        if std::env::var("GOODFIT_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
-            panic!("GOODFIT_REQUIRE_CHROMIUM=1 but no chromium on PATH");
-        }
-        eprintln!("skipped the browser check: no chromium on PATH");
-        return;
-    };
-    let svgs = std::fs::read_to_string(page)
-        .unwrap()
-        .matches("<svg")
-        .count();
-    let (dom, log) = browser::chromium(&binary, page, &["--dump-dom".to_string()]);
-    let problems = browser::console_problems(&log);
-    assert!(
-        problems.is_empty(),
-        "console errors:\n{}",
-        problems.join("\n")
-    );
-    let charts = browser::drawn_per_svg(&dom);
-    assert_eq!(charts.len(), svgs);
-    for (i, (drawn, coloured)) in charts.iter().enumerate() {
-        assert!(
-            *coloured > 0,
-            "chart {i} draws nothing in colour ({drawn} shapes)"
-        );
-    }
 }
 
 #[test]

@@ -188,7 +188,7 @@ fn an_image_folder_trains_evaluates_and_predicts() {
         html.contains("<img src=\"data:image/png;base64,"),
         "no thumbnail in the audit"
     );
-    report_draws_in_a_browser(&page);
+    browser::page_draws(&page);
 
     // A missing picture and a file that is not a picture are errors naming them.
     std::fs::write(&csv, "image\ntest/red/0.png\ntest/red/missing.png\n").unwrap();
@@ -276,7 +276,7 @@ fn augmentation_trains_images_and_is_refused_for_text() {
     assert!(std::fs::read_to_string(&report)
         .unwrap()
         .contains("Augmented training pictures"));
-    report_draws_in_a_browser(&report);
+    browser::page_draws(&report);
 
     // A text model refuses them, naming the flags.
     let (text_model, reviews) = common::setup(dir.path());
@@ -493,48 +493,4 @@ fn a_torchvision_resnet_imports_trains_every_layer_and_saves_under_its_own_names
     ]);
     let written = std::fs::read_to_string(&predictions).unwrap();
     assert_eq!(written.lines().count(), 13, "{written}");
-}
-
-/// The image report in headless Chromium (when one is installed): no console errors, every
-/// chart drawn in a data colour, every picture decoded (a script appended to a copy of the
-/// page counts the `<img>`s that loaded with a size).
-fn report_draws_in_a_browser(report: &Path) {
-    let Some(binary) = browser::find_chromium() else {
-        if std::env::var("GOODFIT_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
-            panic!("GOODFIT_REQUIRE_CHROMIUM=1 but no chromium on PATH");
-        }
-        eprintln!("skipped the browser check: no chromium on PATH");
-        return;
-    };
-    let html = std::fs::read_to_string(report).unwrap();
-    let pictures = html.matches("<img ").count();
-    let svgs = html.matches("<svg").count();
-    let copy = tempfile::tempdir().unwrap();
-    let page = copy.path().join("report.html");
-    let probe = "<script>window.addEventListener('load', () => { const all = [...document.images]; \
-                 document.body.setAttribute('data-pictures-drawn', all.filter(i => i.complete && i.naturalWidth > 0).length + '/' + all.length); });</script>";
-    std::fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
-    let (dom, log) = browser::chromium(&binary, &page, &["--dump-dom".to_string()]);
-    let problems = browser::console_problems(&log);
-    assert!(
-        problems.is_empty(),
-        "console errors:\n{}",
-        problems.join("\n")
-    );
-    assert!(
-        dom.contains(&format!("data-pictures-drawn=\"{pictures}/{pictures}\"")),
-        "{pictures} pictures, drawn: {:?}",
-        dom.split("data-pictures-drawn=")
-            .nth(1)
-            .map(|r| &r[..12.min(r.len())])
-    );
-    let charts = browser::drawn_per_svg(&dom);
-    assert_eq!(charts.len(), svgs);
-    for (i, (drawn, coloured)) in charts.iter().enumerate() {
-        assert!(
-            *coloured > 0,
-            "chart {i} draws nothing in colour ({drawn} shapes)"
-        );
-    }
-    eprintln!("headless chromium: {pictures} pictures and {svgs} charts drawn");
 }

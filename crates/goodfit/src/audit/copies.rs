@@ -29,17 +29,16 @@ pub fn exact_pairs(keys: &[String]) -> Vec<(usize, usize, f32)> {
     pairs
 }
 
-/// Row `r`'s largest cosine similarity to the other rows of `members`.
-pub fn similarity_in(embeddings: &Tensor, r: usize, members: &[usize]) -> Result<f64> {
-    let row = embeddings.get(r)?;
-    let mut best = f64::MIN;
-    for &m in members.iter().filter(|&&m| m != r) {
-        let s = (&row * &embeddings.get(m)?)?
-            .sum_all()?
-            .to_scalar::<f32>()? as f64;
-        best = best.max(s);
+/// Per row, its largest similarity among the near-duplicate `pairs` it is in (0 for a
+/// row in none): the similarities `within` measured already, never computed again.
+pub fn paired_similarity(rows: usize, pairs: &[(usize, usize, f32)]) -> Vec<f64> {
+    let mut best = vec![0.0f64; rows];
+    for &(a, b, s) in pairs {
+        for r in [a, b] {
+            best[r] = best[r].max(s as f64);
+        }
     }
-    Ok(best)
+    best
 }
 
 /// Rows of a near-duplicate group whose label is not the group's most common one, as
@@ -154,6 +153,16 @@ pub fn leakage(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_s_paired_similarity_is_its_closest_pair() {
+        let pairs = [(0, 1, 0.97), (1, 2, 0.99), (4, 0, 0.96)];
+        assert_eq!(
+            paired_similarity(5, &pairs)[..2],
+            [0.97f32 as f64, 0.99f32 as f64]
+        );
+        assert_eq!(paired_similarity(5, &pairs)[3], 0.0);
+    }
 
     #[test]
     fn equal_texts_pair_with_their_first_copy() {

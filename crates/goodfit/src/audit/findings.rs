@@ -26,16 +26,6 @@ impl IssueKind {
         IssueKind::Outlier,
     ];
 
-    /// The kind as the JSON output spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            IssueKind::Label => "label",
-            IssueKind::NearDuplicate => "near_duplicate",
-            IssueKind::Leakage => "leakage",
-            IssueKind::Outlier => "outlier",
-        }
-    }
-
     /// The kind in words, for tables and the report.
     pub fn title(self) -> &'static str {
         match self {
@@ -139,16 +129,6 @@ impl Counts {
             near_duplicate: n(IssueKind::NearDuplicate),
             leakage: n(IssueKind::Leakage),
             outlier: n(IssueKind::Outlier),
-        }
-    }
-
-    /// The count of `kind`.
-    pub fn get(&self, kind: IssueKind) -> usize {
-        match kind {
-            IssueKind::Label => self.label,
-            IssueKind::NearDuplicate => self.near_duplicate,
-            IssueKind::Leakage => self.leakage,
-            IssueKind::Outlier => self.outlier,
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::train::session::Session;
 use crate::train::{Observer, TrainConfig};
 
 use super::confident::find_label_issues;
-use super::copies::{conflicting_labels, exact_pairs, leakage, similarity_in};
+use super::copies::{conflicting_labels, exact_pairs, leakage, paired_similarity};
 use super::findings::{Counts, DataFile, Finding, IssueKind, RowScores, THUMBNAILS};
 use super::neighbours::{groups, normalised, within};
 use super::outliers::{fence, quantile};
@@ -368,6 +368,7 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
         pairs.extend(exact_pairs(&keys));
     }
     let dup_groups = groups(targets.len(), &pairs);
+    let paired = paired_similarity(targets.len(), &pairs);
 
     let label = |c: usize| names[c].clone();
     let mut findings = Vec::new();
@@ -393,7 +394,7 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
         let first = members[0];
         for &r in &members[1..] {
             near_duplicate[r] = true;
-            let similarity = similarity_in(&embeddings, r, &members)?;
+            let similarity = paired[r];
             let exact = is_text && keys[r] == keys[first];
             findings.push(Finding {
                 kind: IssueKind::NearDuplicate,

@@ -50,47 +50,18 @@ pub fn audit_page(audit: &Audit) -> String {
 }
 
 fn header(audit: &Audit, name: &str) -> String {
-    let share = |n: usize| {
-        if audit.rows > 0 {
-            format!(
-                "{:.1}% of {} rows",
-                100.0 * n as f64 / audit.rows as f64,
-                audit.rows
-            )
-        } else {
-            String::new()
-        }
-    };
     let c = &audit.counts;
-    let cards = [
-        card(
-            "probably mislabelled",
-            &c.label.to_string(),
-            &share(c.label),
-            true,
-        ),
-        card(
-            "near-duplicates",
-            &c.near_duplicate.to_string(),
-            "copies of an earlier row",
-            false,
-        ),
-        card(
-            "leaked test rows",
-            &c.leakage.to_string(),
-            if audit.test.is_some() {
-                "copies of a training row"
-            } else {
-                "no test file given"
-            },
-            false,
-        ),
-        card(
-            "out of place",
-            &c.outlier.to_string(),
-            &share(c.outlier),
-            false,
-        ),
+    let mut cards = count_cards(
+        audit.rows,
+        [c.label, c.near_duplicate, c.leakage, c.outlier],
+        "",
+        if audit.test.is_some() {
+            "copies of a training row"
+        } else {
+            "no test file given"
+        },
+    );
+    cards.extend([
         card(
             "out-of-fold macro-F1",
             &num(audit.probe.macro_f1),
@@ -98,7 +69,7 @@ fn header(audit: &Audit, name: &str) -> String {
             false,
         ),
         card("time", &format!("{:.0} s", audit.seconds), "", false),
-    ];
+    ]);
     format!(
         "<header>\n<p class=\"eyebrow\">goodfit data audit</p>\n<h1>{}</h1>\n<p class=\"sub\">model <b>{}</b> · {} rows · {} classes</p>\n<div class=\"cards\">{}</div>\n</header>\n",
         esc(name),
@@ -107,6 +78,40 @@ fn header(audit: &Audit, name: &str) -> String {
         audit.classes.len(),
         cards.concat()
     )
+}
+
+/// An audit's counts as headline cards — probably mislabelled (with `label_note` after
+/// its share of the `rows`), near-duplicates, leaked test rows (`leak_note`), out of place
+/// — for its own page and for the data section of a run trained with `--audit`.
+pub(super) fn count_cards(
+    rows: usize,
+    [label, near_duplicate, leakage, outlier]: [usize; 4],
+    label_note: &str,
+    leak_note: &str,
+) -> Vec<String> {
+    let share = |n: usize| {
+        if rows > 0 {
+            format!("{:.1}% of {rows} rows", 100.0 * n as f64 / rows as f64)
+        } else {
+            String::new()
+        }
+    };
+    vec![
+        card(
+            "probably mislabelled",
+            &label.to_string(),
+            &format!("{}{label_note}", share(label)),
+            label > 0,
+        ),
+        card(
+            "near-duplicates",
+            &near_duplicate.to_string(),
+            "copies of an earlier row",
+            false,
+        ),
+        card("leaked test rows", &leakage.to_string(), leak_note, false),
+        card("out of place", &outlier.to_string(), &share(outlier), false),
+    ]
 }
 
 fn labels(audit: &Audit) -> String {

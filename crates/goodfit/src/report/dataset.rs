@@ -116,47 +116,21 @@ fn classes(value: Option<&Value>) -> Vec<Class> {
 
 /// The audit's counts (`goodfit audit`, attached with `train --audit`).
 fn audit_cards(audit: &crate::run_folder::summaries::RunAudit) -> Vec<String> {
-    let share = |n: usize| {
-        if audit.rows > 0 {
-            format!(
-                "{:.1}% of {} rows",
-                100.0 * n as f64 / audit.rows as f64,
-                audit.rows
-            )
+    super::audit::count_cards(
+        audit.rows,
+        [
+            audit.label,
+            audit.near_duplicate,
+            audit.leakage,
+            audit.outlier,
+        ],
+        if audit.dropped > 0 {
+            " · left out of training"
         } else {
-            String::new()
-        }
-    };
-    let mut label_detail = share(audit.label);
-    if audit.dropped > 0 {
-        label_detail += " · left out of training";
-    }
-    vec![
-        card(
-            "probably mislabelled",
-            &audit.label.to_string(),
-            &label_detail,
-            audit.label > 0,
-        ),
-        card(
-            "near-duplicates",
-            &audit.near_duplicate.to_string(),
-            "by the encoder's cosine similarity",
-            false,
-        ),
-        card(
-            "leaked test rows",
-            &audit.leakage.to_string(),
-            "in the audit",
-            false,
-        ),
-        card(
-            "out of place",
-            &audit.outlier.to_string(),
-            &share(audit.outlier),
-            false,
-        ),
-    ]
+            ""
+        },
+        "in the audit",
+    )
 }
 
 fn distribution_figure(train: &[Class], test: &[Class]) -> String {

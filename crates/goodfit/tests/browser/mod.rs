@@ -1,6 +1,6 @@
 //! Headless Chromium for the report tests: running it on a page, and reading its DOM and
 //! log — which charts drew something in a data colour, which console messages are
-//! problems. Shared with the command-line crate's image tests (`#[path]`).
+//! problems. Shared with the command-line crate's image and audit tests (`#[path]`).
 #![allow(dead_code)]
 
 use std::fs;
@@ -146,4 +146,54 @@ pub fn console_problems(log: &str) -> Vec<&str> {
                 || l.contains("Failed to load resource")
         })
         .collect()
+}
+
+/// A page in headless Chromium (when one is installed): no console errors, every chart
+/// drawn in a data colour, every picture decoded (a script appended to a copy of the
+/// page counts the `<img>`s that loaded with a size).
+pub fn page_draws(report: &Path) {
+    let Some(binary) = find_chromium() else {
+        if std::env::var("GOODFIT_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+            panic!("GOODFIT_REQUIRE_CHROMIUM=1 but no chromium on PATH");
+        }
+        eprintln!("skipped the browser check: no chromium on PATH");
+        return;
+    };
+    let html = fs::read_to_string(report).unwrap();
+    let pictures = html.matches("<img ").count();
+    let svgs = html.matches("<svg").count();
+    let copy = tempfile::tempdir().unwrap();
+    let page = copy.path().join("report.html");
+    let probe = "<script>window.addEventListener('load', () => { const all = [...document.images]; \
+                 document.body.setAttribute('data-pictures-drawn', all.filter(i => i.complete && i.naturalWidth > 0).length + '/' + all.length); });</script>";
+    fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
+    let (dom, log) = chromium(&binary, &page, &["--dump-dom".to_string()]);
+    assert_charts_drawn(&dom, &log, svgs);
+    assert!(
+        dom.contains(&format!("data-pictures-drawn=\"{pictures}/{pictures}\"")),
+        "{pictures} pictures, drawn: {:?}",
+        dom.split("data-pictures-drawn=")
+            .nth(1)
+            .map(|r| &r[..12.min(r.len())])
+    );
+    eprintln!("headless chromium: {pictures} pictures and {svgs} charts drawn");
+}
+
+/// No console problem in Chromium's `log`, and each of the page's `svgs` charts drew
+/// something in a data colour in its `dom`.
+pub fn assert_charts_drawn(dom: &str, log: &str, svgs: usize) {
+    let problems = console_problems(log);
+    assert!(
+        problems.is_empty(),
+        "console errors:\n{}",
+        problems.join("\n")
+    );
+    let charts = drawn_per_svg(dom);
+    assert_eq!(charts.len(), svgs);
+    for (i, (drawn, coloured)) in charts.iter().enumerate() {
+        assert!(
+            *coloured > 0,
+            "chart {i} draws nothing in colour ({drawn} shapes)"
+        );
+    }
 }

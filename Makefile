@@ -8,7 +8,7 @@ IMAGE_DATA := examples/fashion_mnist_lt
 IMAGE_MODEL := models/efficientnet-lite0
 IMAGE_RUN ?= runs/fashion_mnist_lt
 
-.PHONY: demo image-demo test build model image-model
+.PHONY: demo image-demo test build model image-model python
 
 build:
 	$(CARGO) build --release --locked
@@ -35,6 +35,15 @@ image-demo: image-model
 	$(GOODFIT) inspect --data $(IMAGE_DATA)/train --test $(IMAGE_DATA)/test
 	$(GOODFIT) train --model $(IMAGE_MODEL) --train $(IMAGE_DATA)/train --test $(IMAGE_DATA)/test --out $(IMAGE_RUN) --overwrite --augment-flip true
 
-# Every test, the real-model ones included (the models are fetched first).
+# Every test, the real-model ones included (the models are fetched first), then the Python
+# package's: its wheel built in a fresh virtual environment, pytest over it.
 test: model image-model
 	GOODFIT_REQUIRE_MODEL=1 $(CARGO) test --workspace --locked
+	GOODFIT_REQUIRE_MODEL=1 scripts/test-python.sh
+
+# Builds the Python package's wheel (target/wheels) and installs it into the active
+# Python: `pip install crates/goodfit-py` does the same through pip.
+python: build
+	python3 -m pip install "maturin>=1.5,<2"
+	maturin build --release --locked -m crates/goodfit-py/Cargo.toml -o target/wheels
+	python3 -m pip install --force-reinstall target/wheels/goodfit-*.whl

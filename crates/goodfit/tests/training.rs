@@ -3,7 +3,7 @@
 //! uninterrupted run.
 
 use std::cell::Cell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 use goodfit::auto::{read_trials, run_auto, AutoConfig};
@@ -172,8 +172,33 @@ impl Observer for StopAfter {
     }
 }
 
-#[test]
-fn resume_ends_where_an_uninterrupted_run_ends() {
+/// Asks to stop mid-epoch once `epochs` epochs finished and one more batch ran, as the
+/// Python package does on Ctrl-C.
+struct StopMidEpoch {
+    epochs: usize,
+    seen: Cell<usize>,
+    batches: Cell<usize>,
+}
+
+impl Observer for StopMidEpoch {
+    fn epoch_end(&self, _: &goodfit::run_folder::records::EpochRecord) {
+        self.seen.set(self.seen.get() + 1);
+    }
+    fn batch_end(&self, _: f64) {
+        self.batches.set(self.batches.get() + 1);
+    }
+    fn stop_now(&self) -> bool {
+        self.seen.get() >= self.epochs
+    }
+}
+
+/// Trains one run whole and the same run stopped by `observer` (which must stop it after
+/// `epochs_done` finished epochs, leaving no model and only their history), then resumes
+/// the stopped one and checks it ends where the whole one did; returns the two folders.
+fn stop_then_resume(
+    observer: &dyn Observer,
+    epochs_done: usize,
+) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let (model, train_path, val_path) = setup(dir.path());
     let whole = dir.path().join("whole");
@@ -184,27 +209,51 @@ fn resume_ends_where_an_uninterrupted_run_ends() {
         &Silent,
     )
     .unwrap();
-
     let cfg = config(&model, &train_path, &val_path, &parts);
-    let stopped = train(
-        &cfg,
-        false,
-        &StopAfter {
-            epochs: 2,
-            seen: Cell::new(0),
-        },
-    );
-    assert!(matches!(
-        stopped,
-        Err(Error::Interrupted { epochs_done: 2, .. })
-    ));
+    match train(&cfg, false, observer) {
+        Err(Error::Interrupted { epochs_done: e, .. }) => assert_eq!(e, epochs_done),
+        other => panic!(
+            "expected an interruption, got {:?}",
+            other.map(|r| r.epochs_run)
+        ),
+    }
     assert!(
         !parts.join("model").exists(),
         "an interrupted run leaves no model"
     );
-    assert_eq!(history(&parts).len(), 2);
+    assert_eq!(
+        history(&parts).len(),
+        epochs_done,
+        "only finished epochs are recorded"
+    );
     train(&cfg, true, &Silent).unwrap();
     assert_eq!(history(&parts), history(&whole));
+    (dir, whole, parts)
+}
+
+#[test]
+fn a_stop_mid_epoch_drops_that_epoch_and_resumes_to_the_same_end() {
+    let observer = StopMidEpoch {
+        epochs: 1,
+        seen: Cell::new(0),
+        batches: Cell::new(0),
+    };
+    let (_dir, whole, _) = stop_then_resume(&observer, 1);
+    let first_epoch = history(&whole)[0]["step"].as_u64().unwrap() as usize;
+    assert_eq!(
+        observer.batches.get(),
+        first_epoch + 1,
+        "it stopped after the first batch of epoch 2"
+    );
+}
+
+#[test]
+fn resume_ends_where_an_uninterrupted_run_ends() {
+    let observer = StopAfter {
+        epochs: 2,
+        seen: Cell::new(0),
+    };
+    let (_dir, whole, parts) = stop_then_resume(&observer, 2);
     let weights = |dir: &Path| std::fs::read(dir.join("model/model.safetensors")).unwrap();
     assert_eq!(
         weights(&parts),

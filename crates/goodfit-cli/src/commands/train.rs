@@ -394,15 +394,11 @@ pub(crate) fn resolve(args: &TrainArgs) -> Result<TrainConfig> {
         table.insert(key, value);
     }
     // A remedy the user chose, `--loss ce` included, is theirs: no default remedy on top.
-    const REMEDIES: [&str; 6] = [
-        "class_weight",
-        "loss",
-        "sampler",
-        "tune_threshold",
-        "logit_adjust",
-        "oversample",
-    ];
-    if !table.contains_key("default_remedy") && REMEDIES.iter().any(|k| table.contains_key(*k)) {
+    if !table.contains_key("default_remedy")
+        && goodfit::train::config::REMEDY_SETTINGS
+            .iter()
+            .any(|k| table.contains_key(*k))
+    {
         table.insert("default_remedy".into(), toml::Value::Boolean(false));
     }
     if let Some(run) = &args.resume {

@@ -187,6 +187,9 @@ impl Observer for FoldFits<'_> {
     fn keep_going(&self) -> bool {
         self.0.keep_going()
     }
+    fn stop_now(&self) -> bool {
+        self.0.stop_now()
+    }
 }
 
 /// Epochs of each fold's head (early stopping on the held-out fold ends most sooner).

@@ -322,6 +322,9 @@ impl Observer for TrialObserver<'_> {
     fn keep_going(&self) -> bool {
         self.0.keep_going()
     }
+    fn stop_now(&self) -> bool {
+        self.0.stop_now()
+    }
 }
 
 #[cfg(test)]

@@ -274,7 +274,62 @@ impl Default for TrainConfig {
     }
 }
 
+/// The settings that choose an imbalance remedy: when a user sets any of them (`loss = "ce"`
+/// included), no default remedy is added on top (`default_remedy`).
+pub const REMEDY_SETTINGS: [&str; 6] = [
+    "class_weight",
+    "loss",
+    "sampler",
+    "tune_threshold",
+    "logit_adjust",
+    "oversample",
+];
+
 impl TrainConfig {
+    /// The names of every setting (the keys of `config.toml`, the flags in snake_case).
+    pub fn setting_names() -> Vec<String> {
+        match serde_json::to_value(TrainConfig::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A configuration from named settings (a JSON object whose keys are the settings'
+    /// names), checked: an unknown name or a bad value is an error naming the setting. A
+    /// remedy the caller chose is theirs ([`REMEDY_SETTINGS`]).
+    pub fn from_settings(
+        mut settings: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<TrainConfig> {
+        let names = TrainConfig::setting_names();
+        if let Some(unknown) = settings.keys().find(|k| !names.contains(k)) {
+            return Err(Error::Invalid(format!(
+                "unknown setting '{unknown}': the settings are goodfit train's flags in snake_case ({})",
+                names.join(", ")
+            )));
+        }
+        if !settings.contains_key("default_remedy")
+            && REMEDY_SETTINGS.iter().any(|k| settings.contains_key(*k))
+        {
+            settings.insert("default_remedy".into(), serde_json::Value::Bool(false));
+        }
+        // serde's message does not name the key: the key that fails alone does.
+        let parse = |map: serde_json::Map<String, serde_json::Value>| {
+            serde_json::from_value::<TrainConfig>(serde_json::Value::Object(map))
+        };
+        let config = parse(settings.clone()).map_err(|error| {
+            let key = settings.iter().find_map(|(k, v)| {
+                let one = serde_json::Map::from_iter([(k.clone(), v.clone())]);
+                parse(one).is_err().then_some(k)
+            });
+            match key {
+                Some(key) => Error::Invalid(format!("setting '{key}': {error}")),
+                None => Error::Invalid(format!("invalid setting: {error}")),
+            }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Reads a TOML configuration file; missing keys take their defaults.
     pub fn read(path: &Path) -> Result<TrainConfig> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::io(path, source))?;

@@ -22,6 +22,13 @@ pub trait Observer {
     fn keep_going(&self) -> bool {
         true
     }
+    /// Asked after each training batch: `true` stops the run there, dropping the epoch in
+    /// progress (the run folder keeps the last finished epoch's checkpoint, so it can be
+    /// resumed when one finished). The Python package answers it from Ctrl-C; the
+    /// command-line program finishes the epoch instead ([`Observer::keep_going`]).
+    fn stop_now(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.

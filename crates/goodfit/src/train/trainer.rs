@@ -408,6 +408,12 @@ pub fn fit(
                 )?;
                 state.global_step += 1;
             }
+            if observer.stop_now() {
+                return Err(Error::Interrupted {
+                    epochs_done: state.epochs_done,
+                    out: run.map(|(out, _)| out.to_path_buf()).unwrap_or_default(),
+                });
+            }
         }
 
         let n_batches = batches.len().max(1) as f64;

@@ -42,8 +42,8 @@ test: model image-model
 	GOODFIT_REQUIRE_MODEL=1 scripts/test-python.sh
 
 # Builds the Python package's wheel (target/wheels) and installs it into the active
-# Python: `pip install crates/goodfit-py` does the same through pip.
+# Python: `pip install .` does the same through pip.
 python: build
 	python3 -m pip install "maturin>=1.5,<2"
-	maturin build --release --locked -m crates/goodfit-py/Cargo.toml -o target/wheels
+	maturin build --release --locked -o target/wheels
 	python3 -m pip install --force-reinstall target/wheels/goodfit-*.whl

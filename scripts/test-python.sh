@@ -17,7 +17,7 @@ rm -rf "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas scikit-learn imbalanced-learn
 rm -rf target/wheels
-"$venv/bin/maturin" build --quiet --release --locked -m crates/goodfit-py/Cargo.toml -o target/wheels
+"$venv/bin/maturin" build --quiet --release --locked -o target/wheels
 "$venv/bin/python" -m pip install --quiet target/wheels/goodfit-*.whl
 # Run from the tests' folder so that `import goodfit` is the installed wheel's.
 cd crates/goodfit-py/tests

@@ -98,3 +98,17 @@ def test_clone_keeps_params():
     clf = FineTunedClassifier(model="m", epochs=7, settings={"class_weight": "balanced"})
     copy = clone(clf)
     assert copy.get_params() == clf.get_params()
+
+
+def test_a_refit_replaces_its_temporary_run_folder(model, reviews):
+    texts, y = reviews
+    clf = FineTunedClassifier(model=model, **FAST).fit(texts[:60], y[:60])
+    first = clf.run_.path
+    clf.fit(texts[60:120], y[60:120])
+    assert not first.exists() and clf.run_.path.is_dir()
+    folder = clf.run_.path.parent
+    del clf
+    import gc
+
+    gc.collect()
+    assert not folder.exists(), "the estimator's temporary folder goes with it"

@@ -117,7 +117,7 @@ def test_auto_search_returns_its_trials(model, small, tmp_path):
     train, test = small
     run = goodfit.train(
         model=model, train=train, test=test, out=tmp_path / "auto", auto=True,
-        max_trials=2, verbose=False, max_len=64, seed=3,
+        max_trials=2, cv_folds=0, verbose=False, max_len=64, seed=3,
     )
     assert isinstance(run.trials, pd.DataFrame) and len(run.trials) == 2
     assert "test" in run.metrics

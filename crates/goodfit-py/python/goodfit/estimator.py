@@ -114,6 +114,9 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(labels)
         if len(self.classes_) < 2:
             raise InputError(f"fit: y has one class ({self.classes_[0]!r}); a classifier needs two")
+        previous = getattr(self, "_finalizer", None)
+        if previous is not None:
+            previous()  # a refit replaces the last fit's temporary run folder
         if self.out_dir is not None:
             out = Path(self.out_dir)
         else:

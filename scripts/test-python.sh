@@ -15,7 +15,7 @@ venv=target/python-test
 rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas scikit-learn imbalanced-learn
+"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas pyarrow scikit-learn imbalanced-learn
 rm -rf target/wheels
 "$venv/bin/maturin" build --quiet --release --locked -o target/wheels
 "$venv/bin/python" -m pip install --quiet target/wheels/goodfit-*.whl

@@ -149,3 +149,11 @@ def test_training_releases_the_interpreter(model, small, tmp_path):
     seconds = time.monotonic() - start
     # A held interpreter would have let the ticker run only between callbacks.
     assert len(ticks) > 0.25 * seconds / 0.01, (len(ticks), seconds)
+
+
+def test_a_pyarrow_table_trains_as_its_dataframe(model, small, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    train, _ = small
+    a = goodfit.train(model=model, train=pa.Table.from_pandas(train), out=tmp_path / "a", verbose=False, **HEAD)
+    b = goodfit.train(model=model, train=train, out=tmp_path / "b", verbose=False, **HEAD)
+    assert a.metrics["val"] == b.metrics["val"]

@@ -72,7 +72,12 @@ for data in $SETS; do
             > "$dir/lr-find.log" 2>&1
           read -r lr head_lr < <(python3 -c 'import json, sys; f = json.load(open(sys.argv[1]))
 print(f["suggestion"], f["suggested_head_lr"])' "$dir/lr-find/lr_find.json")
-          run lrfind "${base[@]}" --lr "$lr" --head-lr "$head_lr" ;;
+          # No rate stands out (the loss fell under 10%): the recipe is the base itself.
+          if [ "$lr" = None ]; then
+            echo "lr-find suggests no rate: lrfind = base" > "$dir/lrfind.log"
+          else
+            run lrfind "${base[@]}" --lr "$lr" --head-lr "$head_lr"
+          fi ;;
       esac
     done
   done

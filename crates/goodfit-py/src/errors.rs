@@ -5,44 +5,26 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use goodfit::Error;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 
 /// The Python exception for `error`: bad input is `InputError` (a `ValueError`), a missing
 /// or unreadable file `GoodfitIOError` (an `OSError`), a diverged loss `TrainingDiverged`,
 /// an interrupted run `Interrupted` (a `KeyboardInterrupt`), the rest `GoodfitError`.
 pub fn to_py(error: Error) -> PyErr {
-    let message = error.to_string();
-    Python::attach(|py| {
-        let (class, args): (&str, Vec<Py<PyAny>>) = match &error {
-            Error::Input { .. } | Error::MissingColumn { .. } | Error::Invalid(_) => (
-                "InputError",
-                vec![message.into_pyobject(py)?.into_any().unbind()],
-            ),
-            Error::Io { .. } => (
-                "GoodfitIOError",
-                vec![message.into_pyobject(py)?.into_any().unbind()],
-            ),
-            Error::Diverged(_) => (
-                "TrainingDiverged",
-                vec![message.into_pyobject(py)?.into_any().unbind()],
-            ),
-            Error::Interrupted { epochs_done, out } => (
-                "Interrupted",
-                vec![
-                    out.to_string_lossy().into_pyobject(py)?.into_any().unbind(),
-                    epochs_done.into_pyobject(py)?.into_any().unbind(),
-                ],
-            ),
-            Error::Tensor(_) | Error::Serialization(_) => (
-                "GoodfitError",
-                vec![message.into_pyobject(py)?.into_any().unbind()],
-            ),
-        };
-        let class = py.import("goodfit.errors")?.getattr(class)?;
-        let instance = class.call1(PyTuple::new(py, args)?)?;
-        Ok::<PyErr, PyErr>(PyErr::from_value(instance))
-    })
-    .unwrap_or_else(|e| e)
+    let class = match &error {
+        Error::Input { .. } | Error::MissingColumn { .. } | Error::Invalid(_) => "InputError",
+        Error::Io { .. } => "GoodfitIOError",
+        Error::Diverged(_) => "TrainingDiverged",
+        Error::Tensor(_) | Error::Serialization(_) => "GoodfitError",
+        Error::Interrupted { epochs_done, out } => {
+            return Python::attach(|py| {
+                let class = py.import("goodfit.errors")?.getattr("Interrupted")?;
+                let args = (out.to_string_lossy().into_owned(), *epochs_done);
+                Ok::<PyErr, PyErr>(PyErr::from_value(class.call1(args)?))
+            })
+            .unwrap_or_else(|e| e);
+        }
+    };
+    exception(class, error.to_string())
 }
 
 /// Runs `work` with the interpreter released (other Python threads go on), catching a

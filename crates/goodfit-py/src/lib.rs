@@ -20,7 +20,6 @@ mod train;
 fn _goodfit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(train::setting_names, m)?)?;
-    m.add_function(wrap_pyfunction!(train::check_settings, m)?)?;
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
     m.add_function(wrap_pyfunction!(runs::load_run, m)?)?;
     m.add_function(wrap_pyfunction!(predict::predict, m)?)?;

@@ -45,15 +45,6 @@ fn configuration(settings: &str, resume: Option<&str>) -> PyResult<TrainConfig> 
     TrainConfig::from_settings(all).map_err(to_py)
 }
 
-/// Checks `settings` as `train` would, without reading data or writing anything; returns
-/// the configuration as `config.toml` would hold it (JSON text).
-#[pyfunction]
-#[pyo3(signature = (settings, resume=None))]
-pub fn check_settings(settings: &str, resume: Option<&str>) -> PyResult<String> {
-    let config = configuration(settings, resume)?;
-    crate::errors::to_json(&config)
-}
-
 /// The search's settings, checked as the command line checks them.
 fn auto_config(auto: &str) -> PyResult<AutoConfig> {
     let value = parse_json(auto, "auto settings")?;

@@ -41,10 +41,16 @@ def _missing(value: Any) -> bool:
         return False
 
 
+def unwrap_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (anything else unchanged)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
 def _plain(value: Any) -> Any:
     """A label as JSON holds it: numpy scalars unwrapped, whole floats as integers."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
+    value = unwrap_scalar(value)
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, float) and value.is_integer():
@@ -52,12 +58,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _table(data: Any, what: str):
+def _table(data: Any):
     """`data` as a pandas DataFrame, or None when it is not a table."""
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        return None
+    import pandas as pd
+
     if isinstance(data, pd.DataFrame):
         return data
     if type(data).__module__.startswith("pyarrow") and hasattr(data, "to_pandas"):
@@ -98,7 +102,7 @@ def as_data_path(
         return None
     if isinstance(data, (str, os.PathLike)):
         return os.fspath(data)
-    frame = _table(data, what)
+    frame = _table(data)
     if frame is None:
         raise InputError(
             f"{what}: expected a file path or a pandas DataFrame, not {type(data).__name__}"

@@ -7,9 +7,6 @@ __version__: str
 def setting_names() -> List[str]:
     """Every setting name of ``goodfit train`` (snake_case)."""
 
-def check_settings(settings: str, resume: Optional[str] = None) -> str:
-    """Checks settings (a JSON object) into a configuration (JSON), reading nothing."""
-
 def train(
     settings: str,
     auto: Optional[str] = None,

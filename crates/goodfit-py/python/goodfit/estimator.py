@@ -13,7 +13,6 @@ import pandas as pd
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin
-    from sklearn.exceptions import NotFittedError
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted
 except ImportError as error:  # pragma: no cover - the sklearn extra is missing
@@ -175,6 +174,3 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
     def _more_tags(self) -> Dict[str, Any]:  # scikit-learn < 1.6
         return {"X_types": ["string"], "requires_fit": True}
 
-
-# check_is_fitted raises this; re-exported for users catching it.
-NotFittedError = NotFittedError

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _goodfit
-from ._frames import as_data_path
+from ._frames import as_data_path, unwrap_scalar
 from .errors import InputError
 
 __all__ = ["train", "load_run", "Run", "Verdict", "setting_names"]
@@ -50,11 +50,10 @@ class Verdict:
 def _label_values(labels: Sequence[str]) -> List[Any]:
     """Labels as goodfit saved them (text), as integers when every one is an integer."""
     try:
-        return [int(label) for label in labels] if all(
-            str(int(label)) == label for label in labels
-        ) else list(labels)
+        numbers = [int(label) for label in labels]
     except ValueError:
         return list(labels)
+    return numbers if [str(n) for n in numbers] == list(labels) else list(labels)
 
 
 class Run:
@@ -202,9 +201,7 @@ def _settings_json(settings: Dict[str, Any]) -> str:
             continue
         if isinstance(value, os.PathLike):
             value = os.fspath(value)
-        if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-            value = value.item()
-        plain[name] = value
+        plain[name] = unwrap_scalar(value)
     try:
         return json.dumps(plain)
     except TypeError as error:

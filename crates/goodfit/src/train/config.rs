@@ -295,18 +295,11 @@ impl TrainConfig {
     }
 
     /// A configuration from named settings (a JSON object whose keys are the settings'
-    /// names), checked: an unknown name or a bad value is an error naming the setting. A
-    /// remedy the caller chose is theirs ([`REMEDY_SETTINGS`]).
+    /// names), checked: an unknown name (refused by `deny_unknown_fields`) or a bad value is
+    /// an error naming the setting. A remedy the caller chose is theirs ([`REMEDY_SETTINGS`]).
     pub fn from_settings(
         mut settings: serde_json::Map<String, serde_json::Value>,
     ) -> Result<TrainConfig> {
-        let names = TrainConfig::setting_names();
-        if let Some(unknown) = settings.keys().find(|k| !names.contains(k)) {
-            return Err(Error::Invalid(format!(
-                "unknown setting '{unknown}': the settings are goodfit train's flags in snake_case ({})",
-                names.join(", ")
-            )));
-        }
         if !settings.contains_key("default_remedy")
             && REMEDY_SETTINGS.iter().any(|k| settings.contains_key(*k))
         {

@@ -421,6 +421,185 @@ fn train_takes_the_audit_into_its_report_and_can_leave_the_flagged_rows_out() {
     assert_eq!(summary["dropped"], flagged);
 }
 
+#[test]
+fn a_cross_validated_run_gives_the_audit_every_row_out_of_fold() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, train, test) = data(dir.path());
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let run = dir.path().join("cv");
+    let trained = ok(&[
+        "train",
+        "--model",
+        &s(&model),
+        "--train",
+        &s(&train),
+        "--test",
+        &s(&test),
+        "--out",
+        &s(&run),
+        "--cv-folds",
+        "3",
+        "--epochs",
+        "1",
+        "--train-layers",
+        "1",
+        "--quiet",
+    ]);
+    let stdout = String::from_utf8_lossy(&trained.stdout);
+    assert!(stdout.contains("out of fold"), "{stdout}");
+    // Every row predicted by the fold model that did not train on it; the fold models'
+    // average predicts, and scored the test file.
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join(name)).unwrap()).unwrap()
+    };
+    let rows = read("predictions_val.json")["y_true"]
+        .as_array()
+        .unwrap()
+        .len();
+    // Line 44 is empty, so not a training row.
+    assert_eq!(rows, 43);
+    assert_eq!(
+        read("ensemble.json")["members"].as_array().unwrap().len(),
+        3
+    );
+    assert_eq!(
+        read("metrics.json")["cross_validation"]["per_fold"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        read("predictions_test.json")["y_true"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(read("metrics.json")["test"]["f1_macro"].is_f64());
+    // The test file was scored by what `predict` uses: the fold models' average.
+    let predicted = dir.path().join("predicted.jsonl");
+    ok(&[
+        "predict",
+        "--run",
+        &s(&run),
+        "--input",
+        &s(&test),
+        "--output",
+        &s(&predicted),
+        "--quiet",
+    ]);
+    let scored = read("predictions_test.json");
+    let labels = scored["labels"].as_array().unwrap();
+    for (line, proba) in std::fs::read_to_string(&predicted)
+        .unwrap()
+        .lines()
+        .zip(scored["proba"].as_array().unwrap())
+    {
+        let row: Value = serde_json::from_str(line).unwrap();
+        for (label, p) in labels.iter().zip(proba.as_array().unwrap()) {
+            let column = format!("prob_{}", label.as_str().unwrap());
+            assert!(
+                (row[&column].as_f64().unwrap() - p.as_f64().unwrap()).abs() < 1e-9,
+                "{column}: {row} against {p}"
+            );
+        }
+    }
+
+    let audit = |weight: &str| {
+        ok(&[
+            "audit",
+            "--model",
+            &s(&model),
+            "--data",
+            &s(&train),
+            "--run",
+            &s(&run),
+            "--run-weight",
+            weight,
+            "--json",
+            "--folds",
+            "3",
+            "--repeats",
+            "1",
+        ])
+    };
+    let json: Value = serde_json::from_slice(&audit("1").stdout).unwrap();
+    let how = json["probe"]["how"].as_str().unwrap();
+    assert!(how.contains("for 43 rows, averaged"), "{how}");
+    assert!(how.contains("(weight 1)"), "{how}");
+    // --relabel keeps every row, the label issues under their suggested label.
+    let relabelled = dir.path().join("relabelled.jsonl");
+    let fixed: Value = serde_json::from_slice(
+        &ok(&[
+            "audit",
+            "--model",
+            &s(&model),
+            "--data",
+            &s(&train),
+            "--run",
+            &s(&run),
+            "--json",
+            "--folds",
+            "3",
+            "--repeats",
+            "1",
+            "--write-clean",
+            &s(&relabelled),
+            "--relabel",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let issues = findings(&fixed, "label");
+    assert!(!issues.is_empty());
+    assert_eq!(fixed["clean"]["dropped"], 0);
+    assert_eq!(fixed["clean"]["relabelled"], issues.len());
+    let original: Vec<Value> = std::fs::read_to_string(&train)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let written: Vec<Value> = std::fs::read_to_string(&relabelled)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(written.len(), original.len());
+    for (i, (was, now)) in original.iter().zip(&written).enumerate() {
+        assert_eq!(was["text"], now["text"]);
+        let issue = issues.iter().find(|f| f["line"] == i as u64 + 1);
+        match issue {
+            Some(f) => assert_eq!(now["label"], f["suggested"], "line {}", i + 1),
+            None => assert_eq!(now["label"], was["label"], "line {}", i + 1),
+        }
+    }
+    let err = refused(&[
+        "audit",
+        "--model",
+        &s(&model),
+        "--data",
+        &s(&train),
+        "--relabel",
+    ]);
+    assert!(err.contains("add --write-clean"), "{err}");
+    let err = refused(&[
+        "audit",
+        "--model",
+        &s(&model),
+        "--data",
+        &s(&train),
+        "--run",
+        &s(&run),
+        "--run-weight",
+        "1.5",
+    ]);
+    assert!(err.contains("--run-weight 1.5"), "{err}");
+    // Resuming is for one run; a cross-validation starts again.
+    let err = refused(&["train", "--resume", &s(&run), "--cv-folds", "3"]);
+    assert!(err.contains("cannot be combined with --cv-folds"), "{err}");
+}
+
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }

@@ -74,10 +74,11 @@ fn auto_config(auto: &str) -> PyResult<AutoConfig> {
     Ok(config)
 }
 
-/// Trains (or, with `auto`, searches) as `settings` say, then diagnoses and reports;
-/// returns the run folder. `progress(kind, payload)` hears messages and epoch records.
+/// Trains (with `cv_folds`, cross-validates; with `auto`, searches) as `settings` say,
+/// then diagnoses and reports; returns the run folder. `progress(kind, payload)` hears
+/// messages and epoch records.
 #[pyfunction]
-#[pyo3(signature = (settings, auto=None, resume=None, overwrite=false, progress=None))]
+#[pyo3(signature = (settings, auto=None, resume=None, overwrite=false, progress=None, cv_folds=None))]
 pub fn train(
     py: Python<'_>,
     settings: &str,
@@ -85,20 +86,28 @@ pub fn train(
     resume: Option<&str>,
     overwrite: bool,
     progress: Option<Py<PyAny>>,
+    cv_folds: Option<usize>,
 ) -> PyResult<String> {
     let mut config = configuration(settings, resume)?;
     config.overwrite = overwrite;
     let auto = auto.map(auto_config).transpose()?;
+    let folds = cv_folds.filter(|&k| k > 0);
+    let refuse = |m: &str| Err(to_py(Error::Invalid(m.into())));
     if auto.is_some() && resume.is_some() {
-        return Err(to_py(Error::Invalid(
-            "resume continues one run and cannot be combined with auto; start the search again"
-                .into(),
-        )));
+        return refuse(
+            "resume continues one run and cannot be combined with auto; start the search again",
+        );
+    }
+    if folds.is_some() && resume.is_some() {
+        return refuse("resume continues one run and cannot be combined with cv_folds; start the cross-validation again");
     }
     let observer = PyObserver::new(progress);
-    let out = guarded(py, || match &auto {
-        Some(auto) => run_auto(&config, auto, &observer).map(|r| r.out),
-        None => {
+    let out = guarded(py, || match (&auto, folds) {
+        (Some(auto), _) => run_auto(&config, auto, &observer).map(|r| r.out),
+        (None, Some(k)) => {
+            goodfit::pipeline::cross_validate(&config, k, &observer).map(|r| r.out.clone())
+        }
+        (None, None) => {
             goodfit::pipeline::train(&config, resume.is_some(), &observer).map(|r| r.out.clone())
         }
     })?;

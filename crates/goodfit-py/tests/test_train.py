@@ -123,6 +123,18 @@ def test_auto_search_returns_its_trials(model, small, tmp_path):
     assert "test" in run.metrics
 
 
+def test_cv_folds_without_a_search_cross_validates_the_configuration(model, small, tmp_path):
+    train, test = small
+    run = goodfit.train(model=model, train=train, test=test, out=tmp_path / "cv", cv_folds=3, verbose=False, **HEAD)
+    section = run.metrics["cross_validation"]
+    assert section["k"] == 3 and len(section["per_fold"]) == 3
+    # Every training row predicted out of fold; a head-only run refits on all of them.
+    assert section["rows"] == len(train)
+    assert "test" in run.metrics and run.trials is None
+    with pytest.raises(InputError, match="cv_folds"):
+        goodfit.train(resume=run.path, cv_folds=3, verbose=False)
+
+
 def test_training_releases_the_interpreter(model, small, tmp_path):
     """Another Python thread keeps running while goodfit trains."""
     import threading

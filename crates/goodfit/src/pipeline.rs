@@ -42,9 +42,26 @@ pub fn diagnose_and_report(run: &Path) -> Result<Diagnosis> {
 /// with `--audit`, the audit's summary joins the run folder first (and `--drop-flagged`
 /// leaves its flagged rows out of training).
 pub fn train(config: &TrainConfig, resume: bool, observer: &dyn Observer) -> Result<Reported> {
+    reported(config, |config| train_only(config, resume, observer))
+}
+
+/// Cross-validates `config` over `k` folds ([`crate::train::cross_val::cross_validate`]:
+/// fold models, out-of-fold predictions of every row, the test file scored by their
+/// average), then diagnoses (on the folds' averaged curves) and reports the run.
+pub fn cross_validate(config: &TrainConfig, k: usize, observer: &dyn Observer) -> Result<Reported> {
+    reported(config, |config| {
+        Ok(crate::train::cross_val::cross_validate(config, k, observer)?.0)
+    })
+}
+
+/// Runs `train` on `config` with its audit attached, then diagnoses and reports the run.
+fn reported(
+    config: &TrainConfig,
+    train: impl FnOnce(&TrainConfig) -> Result<RunResult>,
+) -> Result<Reported> {
     let mut config = config.clone();
     let audit = attach_audit(&mut config)?;
-    let run = train_only(&config, resume, observer)?;
+    let run = train(&config)?;
     if let Some((audit, _)) = &audit {
         audit.write(&run.out.join(AUDIT_SUMMARY_FILE))?;
     }

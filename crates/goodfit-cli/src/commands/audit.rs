@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use goodfit::audit::output::{check_audit_dir, write_audit_dir, write_clean, PAGE_FILE};
+use goodfit::audit::output::{check_audit_dir, write_audit_dir, write_clean, LabelFix, PAGE_FILE};
 use goodfit::audit::{audit, Audit, AuditConfig, Finding, IssueKind};
 use goodfit::report::audit_page;
 use goodfit::train::session::Session;
@@ -29,6 +29,10 @@ pub struct AuditArgs {
     /// held out are averaged with the out-of-fold probabilities.
     #[arg(long, value_name = "RUN_DIR")]
     run: Option<PathBuf>,
+    /// With --run: the run's share of each averaged probability (1: its predictions alone
+    /// for the rows it predicts).
+    #[arg(long, default_value_t = 0.5, value_name = "W")]
+    run_weight: f64,
     /// Write the audit folder here: audit.json, issues.csv, audit.html.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -46,6 +50,10 @@ pub struct AuditArgs {
     /// issue's score is 1 − the probability of its label), the surest first.
     #[arg(long, default_value_t = 0.0)]
     clean_min_score: f64,
+    /// With --write-clean: give the probably mislabelled rows their suggested label
+    /// instead of dropping them (rows of the other kinds are still dropped).
+    #[arg(long)]
+    relabel: bool,
     /// Replace an earlier audit in --out, or an existing --write-clean file.
     #[arg(long)]
     overwrite: bool,
@@ -113,6 +121,7 @@ pub fn run(args: &AuditArgs) -> Result<()> {
     let config = AuditConfig {
         test: args.test.clone(),
         run: args.run.clone(),
+        run_weight: args.run_weight,
         text_col: args.text_col.clone(),
         label_col: args.label_col.clone(),
         folds: args.folds,
@@ -128,6 +137,11 @@ pub fn run(args: &AuditArgs) -> Result<()> {
     Session::check_inputs(&config.head())?;
     if let Some(out) = &args.out {
         check_audit_dir(out, args.overwrite)?;
+    }
+    if args.relabel && args.write_clean.is_none() {
+        anyhow::bail!(
+            "--relabel says how --write-clean fixes label issues: add --write-clean FILE"
+        );
     }
     if !(0.0..=1.0).contains(&args.clean_min_score) {
         anyhow::bail!(
@@ -157,8 +171,20 @@ pub fn run(args: &AuditArgs) -> Result<()> {
     let mut cleaned = None;
     if let Some(clean) = &args.write_clean {
         let kinds: Vec<IssueKind> = args.clean.iter().map(|k| k.kind()).collect();
-        let dropped = write_clean(&found, &kinds, args.clean_min_score, clean, args.overwrite)?;
-        cleaned = Some((clean.clone(), dropped));
+        let fix = if args.relabel {
+            LabelFix::Relabel(&args.label_col)
+        } else {
+            LabelFix::Drop
+        };
+        let (dropped, relabelled) = write_clean(
+            &found,
+            &kinds,
+            args.clean_min_score,
+            fix,
+            clean,
+            args.overwrite,
+        )?;
+        cleaned = Some((clean.clone(), dropped, relabelled));
     }
     if args.json {
         // Thumbnails are the page's (audit.json keeps them); standard output stays text.
@@ -176,13 +202,18 @@ pub fn run(args: &AuditArgs) -> Result<()> {
             "counts": found.counts,
             "probe": found.probe,
             "findings": findings,
-            "clean": cleaned.as_ref().map(|(path, dropped)| json!({"file": path, "dropped": dropped})),
+            "clean": cleaned.as_ref().map(|(path, dropped, relabelled)| json!({"file": path, "dropped": dropped, "relabelled": relabelled})),
         }))?);
     }
     let mut text = tables(&found, args.top);
-    if let Some((path, dropped)) = cleaned {
+    if let Some((path, dropped, relabelled)) = cleaned {
+        let relabelled = if args.relabel {
+            format!(", {relabelled} given their suggested label")
+        } else {
+            String::new()
+        };
         text += &format!(
-            "\ncleaned copy: {} ({dropped} rows dropped)\n",
+            "\ncleaned copy: {} ({dropped} rows dropped{relabelled})\n",
             path.display()
         );
     }

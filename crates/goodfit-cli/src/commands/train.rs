@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use goodfit::auto::{run_auto, AutoConfig, Budget, SelectMetric, TRIALS_FILE};
 use goodfit::metrics::text_report;
-use goodfit::pipeline::train;
+use goodfit::pipeline::{cross_validate, train};
 use goodfit::train::TrainConfig;
 use serde::Serialize;
 
@@ -323,10 +323,13 @@ pub struct TrainArgs {
     #[arg(long, value_name = "METRIC")]
     #[serde(skip)]
     select_metric: Option<String>,
-    /// With --auto: score trials by stratified K-fold cross-validation over the training
-    /// and validation rows (0: never) [default: 5 folds when the validation split would
-    /// hold fewer than 20 rows of some class, there are at most 1,000 training rows and no
-    /// --val file is given, else none].
+    /// Stratified K-fold cross-validation over the training and validation rows (0:
+    /// never). Without --auto: the configuration trains once per fold, every row is
+    /// predicted out of fold (what `goodfit audit --run` reads), the fold models' average
+    /// predicts (a head-only run refits on every row) and scores the test file. With
+    /// --auto: scores the trials [default: 5 folds when the validation split would hold
+    /// fewer than 20 rows of some class, there are at most 1,000 training rows and no --val
+    /// file is given, else none].
     #[arg(long, value_name = "K")]
     #[serde(skip)]
     cv_folds: Option<usize>,
@@ -335,12 +338,17 @@ pub struct TrainArgs {
 /// The search settings of `--auto`, or `None` without it; search flags without `--auto`
 /// and bad values are refused before anything runs.
 fn auto_config(args: &TrainArgs) -> Result<Option<AutoConfig>> {
+    if args.cv_folds == Some(1) {
+        bail!("--cv-folds 1 is not cross-validation: give 2 or more folds, or 0 for none");
+    }
     if !args.auto {
+        if args.resume.is_some() && args.cv_folds.is_some_and(|k| k > 0) {
+            bail!("--resume continues one run and cannot be combined with --cv-folds; start the cross-validation again");
+        }
         for (flag, given) in [
             ("--budget-minutes", args.budget_minutes.is_some()),
             ("--max-trials", args.max_trials.is_some()),
             ("--select-metric", args.select_metric.is_some()),
-            ("--cv-folds", args.cv_folds.is_some()),
         ] {
             if given {
                 bail!("{flag} sets up a search: add --auto");
@@ -365,9 +373,6 @@ fn auto_config(args: &TrainArgs) -> Result<Option<AutoConfig>> {
             .unwrap_or_else(|| AutoConfig::default().select_metric),
         cv_folds: args.cv_folds,
     };
-    if args.cv_folds == Some(1) {
-        bail!("--cv-folds 1 is not cross-validation: give 2 or more folds, or 0 for none");
-    }
     Budget::new(auto.budget_minutes, auto.max_trials)?;
     SelectMetric::parse(&auto.select_metric)?;
     Ok(Some(auto))
@@ -427,9 +432,20 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         return search(&config, &auto, &bars);
     }
     let bars = Bars::new(config.quiet);
-    let result = train(&config, args.resume.is_some(), &bars)?;
+    let folds = args.cv_folds.filter(|&k| k > 0);
+    let result = match folds {
+        Some(k) => cross_validate(&config, k, &bars)?,
+        None => train(&config, args.resume.is_some(), &bars)?,
+    };
+    let ((epochs, best), heldout) = match folds {
+        Some(k) => (
+            ("epochs run (the folds' longest)", "best epoch (the median of the folds')"),
+            format!("out of fold: every row predicted by the fold model that did not train on it ({k} folds)"),
+        ),
+        None => (("epochs run", "best epoch"), "validation".to_string()),
+    };
     let mut text = format!(
-        "\nrun folder: {}\nepochs run: {}{}, best epoch: {}, {:.0} s\n",
+        "\nrun folder: {}\n{epochs}: {}{}, {best}: {}, {:.0} s\n",
         result.out.display(),
         result.epochs_run,
         if result.stopped_early {
@@ -441,7 +457,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         result.seconds
     );
     text += &format!(
-        "\nvalidation (loss {:.4}):\n{}",
+        "\n{heldout} (loss {:.4}):\n{}",
         result.val_loss,
         text_report(&result.val)
     );

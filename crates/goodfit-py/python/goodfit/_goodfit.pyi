@@ -13,8 +13,10 @@ def train(
     resume: Optional[str] = None,
     overwrite: bool = False,
     progress: Optional[Callable[[str, str], None]] = None,
+    cv_folds: Optional[int] = None,
 ) -> str:
-    """Trains (or searches), diagnoses and reports; returns the run folder."""
+    """Trains (cross-validates with ``cv_folds``, or searches), diagnoses and reports;
+    returns the run folder."""
 
 def load_run(path: str) -> str:
     """A finished run folder's records as JSON text."""

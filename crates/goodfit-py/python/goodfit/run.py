@@ -232,6 +232,9 @@ def train(
     (default ``runs/latest``); an existing run there is replaced only with
     ``overwrite=True``. ``auto=True`` runs ``goodfit train --auto`` within
     ``budget_minutes`` (also ``max_trials``, ``select_metric``, ``cv_folds``).
+    Without ``auto``, ``cv_folds=K`` cross-validates the configuration as
+    ``goodfit train --cv-folds K`` does: one model per fold, out-of-fold predictions of
+    every row, the fold models' average predicting.
     Every other setting is a keyword named as ``goodfit train``'s flag in snake_case
     (``epochs=3``, ``train_layers=0``, ``class_weight="balanced"``, ``seed=42``); see
     :func:`setting_names`. ``resume`` continues an interrupted run folder.
@@ -242,7 +245,10 @@ def train(
     ``ValueError``).
     """
     search = {k: settings.pop(k) for k in _SEARCH if k in settings}
+    cv_folds = None
     if not auto:
+        # Without a search, cv_folds cross-validates the one configuration.
+        cv_folds = search.pop("cv_folds", None)
         given = [k for k, v in search.items() if v is not None]
         if given:
             raise InputError(f"{given[0]} sets up a search: add auto=True")
@@ -273,5 +279,6 @@ def train(
         os.fspath(resume) if resume is not None else None,
         overwrite,
         progress,
+        unwrap_scalar(cv_folds),
     )
     return Run(run_dir)

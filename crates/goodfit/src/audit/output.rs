@@ -2,10 +2,10 @@
 //! line per training row, a score per kind) and `audit.html`; and the cleaned copy of the
 //! data file (`--write-clean`). This module alone names the folder's files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::data::{read_table, write_table, ReadOptions};
+use crate::data::{read_table, write_table, Cell, ReadOptions};
 use crate::error::{Error, Result};
 use crate::io::{refuse_overwriting_input, replace_dir_with, write_atomic};
 
@@ -137,17 +137,28 @@ pub fn issues_csv(audit: &Audit) -> Result<Vec<u8>> {
         .map_err(|e| Error::Invalid(format!("cannot write {ISSUES_FILE}: {e}")))
 }
 
+/// How `--write-clean` treats the probably mislabelled rows it selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelFix<'a> {
+    /// Leave them out.
+    Drop,
+    /// Keep them with their suggested label, written in this label column.
+    Relabel(&'a str),
+}
+
 /// Writes to `output` the data file `audit.data` without the training rows flagged as any
-/// of `kinds` scored at least `min_score`, in the format of `output`'s extension (CSV or
-/// JSONL); never over the input, never over an existing file unless `overwrite`. Returns
-/// how many rows were dropped.
+/// of `kinds` scored at least `min_score` (with `LabelFix::Relabel`, label issues keep
+/// their row under the suggested label instead), in the format of `output`'s extension
+/// (CSV or JSONL); never over the input, never over an existing file unless `overwrite`.
+/// Returns how many rows were dropped and how many relabelled.
 pub fn write_clean(
     audit: &Audit,
     kinds: &[IssueKind],
     min_score: f64,
+    fix: LabelFix<'_>,
     output: &Path,
     overwrite: bool,
-) -> Result<usize> {
+) -> Result<(usize, usize)> {
     refuse_overwriting_input(&audit.data, output)?;
     if output.exists() && !overwrite {
         return Err(Error::Invalid(format!(
@@ -155,22 +166,48 @@ pub fn write_clean(
             output.display()
         )));
     }
-    let drop: BTreeSet<u64> = audit
+    let chosen = audit
         .findings
         .iter()
-        .filter(|f| f.file == DataFile::Train && kinds.contains(&f.kind) && f.score >= min_score)
-        .map(|f| f.line)
-        .collect();
+        .filter(|f| f.file == DataFile::Train && kinds.contains(&f.kind) && f.score >= min_score);
+    let mut drop = BTreeSet::new();
+    let mut relabel: BTreeMap<u64, &str> = BTreeMap::new();
+    for f in chosen {
+        match (fix, f.kind, &f.suggested) {
+            (LabelFix::Relabel(_), IssueKind::Label, Some(label)) => {
+                relabel.insert(f.line, label);
+            }
+            _ => {
+                drop.insert(f.line);
+            }
+        }
+    }
+    // A row both dropped (a near-copy, say) and relabelled is dropped.
+    relabel.retain(|line, _| !drop.contains(line));
     let table = read_table(&audit.data, &ReadOptions::default())?;
-    let kept: Vec<Vec<crate::data::Cell>> = table
+    let label_column = match fix {
+        LabelFix::Relabel(name) => Some(table.column(name)?),
+        LabelFix::Drop => None,
+    };
+    let kept: Vec<Vec<Cell>> = table
         .rows
         .iter()
         .filter(|row| !drop.contains(&row.line))
-        .map(|row| row.cells.clone())
+        .map(|row| {
+            let mut cells = row.cells.clone();
+            if let (Some(c), Some(label)) = (label_column, relabel.get(&row.line)) {
+                // The label keeps its kind: integer labels stay integers.
+                cells[c] = match (&cells[c], label.parse::<i64>()) {
+                    (Cell::Int(_), Ok(n)) => Cell::Int(n),
+                    _ => Cell::Text(label.to_string()),
+                };
+            }
+            cells
+        })
         .collect();
     let dropped = table.rows.len() - kept.len();
     write_table(output, &table.columns, &kept)?;
-    Ok(dropped)
+    Ok((dropped, relabel.len()))
 }
 
 /// The training rows `audit` flags as probably mislabelled, by line.

@@ -41,6 +41,9 @@ pub struct AuditConfig {
     /// A `goodfit train` run folder on `data`: its own out-of-sample predictions of the
     /// rows it held out are averaged with the heads' out-of-fold probabilities.
     pub run: Option<PathBuf>,
+    /// The run's share of the average, in [0, 1] (1: the run's predictions alone for the
+    /// rows it predicts).
+    pub run_weight: f64,
     /// The text (or picture path) column.
     pub text_col: String,
     /// The label column.
@@ -71,6 +74,7 @@ impl AuditConfig {
             data: data.into(),
             test: None,
             run: None,
+            run_weight: 0.5,
             text_col: "text".into(),
             label_col: "label".into(),
             folds: 5,
@@ -96,6 +100,12 @@ impl AuditConfig {
             return bad(format!(
                 "--duplicate-threshold {}: a cosine similarity in (0, 1]",
                 self.duplicate_threshold
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.run_weight) {
+            return bad(format!(
+                "--run-weight {}: the run's share of the average, from 0 to 1",
+                self.run_weight
             ));
         }
         if self.neighbours == 0 {
@@ -342,8 +352,9 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
         let by_line = run_probabilities(run, &config.data, &names)?;
         for (r, origin) in origins.iter().enumerate() {
             if let Some(p) = by_line.get(&origin.line) {
+                let w = config.run_weight;
                 for (mine, theirs) in proba[r].iter_mut().zip(p) {
-                    *mine = (*mine + theirs) / 2.0;
+                    *mine = (1.0 - w) * *mine + w * theirs;
                 }
                 from_run += 1;
             }
@@ -357,8 +368,9 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
     let mut probe = probe(targets, &issues.suggested, &proba, &session)?;
     if let Some(run) = &config.run {
         probe.how += &format!(
-            "; for {from_run} rows, averaged with the out-of-sample predictions of the fine-tuned run {}",
-            run.display()
+            "; for {from_run} rows, averaged with the out-of-sample predictions of the fine-tuned run {} (weight {})",
+            run.display(),
+            config.run_weight
         );
     }
 

@@ -6,20 +6,18 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::decision::predict_all;
 use crate::error::{Error, Result};
-use crate::metrics;
 use crate::train::cross_val::FOLDS_DIR;
-use crate::train::data::read_texts;
-use crate::train::predictor::{EnsembleInfo, Predictor, ENSEMBLE_FILE};
+use crate::train::predictor::{EnsembleInfo, ENSEMBLE_FILE};
+use crate::train::test_scoring::{score_test, TestScore};
 use crate::train::trainer::{
     write_json, write_predictions, CHECKPOINT_FILE, CONFIG_FILE, METRICS_FILE, MODEL_DIR,
-    TEST_PREDICTIONS_FILE, VAL_PREDICTIONS_FILE,
+    VAL_PREDICTIONS_FILE,
 };
-use crate::train::{Observer, TrainConfig};
+use crate::train::TrainConfig;
 
-use super::ensemble::{consider, log_loss, Ensemble};
-use super::outcome::{best_of, AutoResult, Done, Finished, TestScore};
+use super::ensemble::{consider, Ensemble};
+use super::outcome::{best_of, AutoResult, Done, Finished};
 use super::trial::write_trials;
 use super::{AUTO_FILE, TRIALS_FILE};
 use crate::run_folder::metrics::RunMetrics;
@@ -104,19 +102,13 @@ pub(crate) fn finish(search: Finished<'_>) -> Result<AutoResult> {
                 Some(_) => scored(out)?,
                 None => scored(&out.join(&chosen.trial.run_dir))?,
             };
-            write_predictions(
-                &out.join(TEST_PREDICTIONS_FILE),
-                &chosen_score.labels,
-                &chosen_score.targets,
-                &chosen_score.proba,
-            )?;
             let first_score =
                 if first.trial.index == chosen.trial.index && chosen_ensemble.is_none() {
                     chosen_score.score.clone()
                 } else {
                     scored(&out.join(&first.trial.run_dir))?.score
                 };
-            add_test_metrics(&out.join(METRICS_FILE), &chosen_score.score)?;
+            chosen_score.write(out)?;
             Some((chosen_score.score, first_score))
         }
         None => None,
@@ -254,45 +246,6 @@ fn copy_run(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A model's scores on the test file, with what `predictions_test.json` needs.
-struct Scored {
-    score: TestScore,
-    labels: crate::data::LabelMap,
-    targets: Vec<usize>,
-    proba: Vec<Vec<f64>>,
-}
-
-/// Scores what the run folder `run` predicts with (its model, or its ensemble) on the
-/// labelled file `test`, under its decision rule, as `goodfit eval` would.
-fn score_test(
-    run: &Path,
-    test: &Path,
-    config: &TrainConfig,
-    observer: &dyn Observer,
-) -> Result<Scored> {
-    let predictor = Predictor::open(run)?;
-    let (texts, dataset) = read_texts(test, config, observer)?;
-    let labels = predictor.info.label_map();
-    let targets = dataset.class_indices(&labels)?;
-    observer.eval_start("test", texts.len() * predictor.members.len());
-    let proba = predictor
-        .predict(&texts, test, config.eval_batch_size, &mut |n| {
-            observer.eval_progress(n)
-        })?
-        .proba;
-    let predicted = predict_all(&proba, predictor.info.decision.as_ref());
-    let metrics = metrics::compute(&targets, &predicted, Some(&proba), &labels)?;
-    Ok(Scored {
-        score: TestScore {
-            loss: log_loss(&metrics),
-            metrics,
-        },
-        labels,
-        targets,
-        proba,
-    })
-}
-
 /// Makes the run folder the ensemble's: `ensemble.json`, and the validation predictions,
 /// metrics and decision rule in `metrics.json` of the averaged probabilities (the curves
 /// and weights stay those of the best member, whose model is `model/`).
@@ -326,14 +279,5 @@ fn write_ensemble(out: &Path, e: &Ensemble, select: &super::select::SelectMetric
             "why": why,
             "best_single_val": best_val,
         }));
-    })
-}
-
-/// Adds the test scores to a copied `metrics.json` (its trial never saw the test file).
-fn add_test_metrics(path: &Path, score: &TestScore) -> Result<()> {
-    let test = serde_json::to_value(&score.metrics).map_err(Error::serialization)?;
-    RunMetrics::update(path, |metrics| {
-        metrics.test_loss = Some(score.loss);
-        metrics.test = Some(test);
     })
 }

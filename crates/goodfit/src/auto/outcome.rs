@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::data::Folds;
 use crate::diagnose::Diagnosis;
-use crate::metrics::Metrics;
+pub use crate::train::test_scoring::TestScore;
 use crate::train::{Observer, TrainConfig};
 
 use super::budget::Budget;
@@ -22,15 +22,6 @@ pub(crate) struct SearchCv {
     /// How many folds each fine-tune runs, and why: fixed by the first fine-tune's first
     /// fold ([`super::folds::fine_tune_folds`]).
     pub fine_tune_folds: Option<(usize, String)>,
-}
-
-/// A saved model's loss and metrics on the test file.
-#[derive(Debug, Clone)]
-pub struct TestScore {
-    /// Mean negative log-likelihood of the true classes.
-    pub loss: f64,
-    /// The metrics under the model's decision rule.
-    pub metrics: Metrics,
 }
 
 /// What a search found.

@@ -26,7 +26,7 @@ use candle_core::Tensor;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::data::Folds;
+use crate::data::{stratified_kfold, Folds};
 use crate::decision::predict_all;
 use crate::error::{Error, Result};
 use crate::metrics::{self, Metrics};
@@ -41,9 +41,12 @@ use super::observer::Observer;
 use super::oversample::oversample;
 use super::predictor::{EnsembleInfo, ENSEMBLE_FILE};
 use super::run_writer::{save_model, write_run, RunOutcome};
+use super::test_scoring::score_test;
 use super::trainer::{
-    fit, write_json, Fitted, Heldout, RunResult, Session, HISTORY_FILE, MODEL_DIR,
+    check_out_dir, fit, prepare_run_dir, write_json, Fitted, Heldout, RunResult, Session,
+    HISTORY_FILE, MODEL_DIR,
 };
+use super::{data::read_texts, TrainConfig};
 
 /// The folder of a cross-validated fine-tune's fold models, in its run folder.
 pub use crate::run_folder::FOLDS_DIR;
@@ -141,6 +144,69 @@ impl Pool {
             self.cached.as_ref().map(|c| c.select(rows)).transpose()?,
         ))
     }
+}
+
+/// `goodfit train --cv-folds K` without `--auto`: `config` cross-validated over `k`
+/// stratified folds of the training and validation rows (seeded by the split seed), written
+/// to `config.out` as [`cross_validate_in_session`] writes it — with the out-of-fold
+/// predictions of every row, which `goodfit audit --run` reads. The test file, when given,
+/// is scored afterwards by what the run folder predicts with (the refit head, or the fold
+/// models' average), as `goodfit eval` would: never by one fold's model. Everything is read
+/// and checked before the run folder is touched.
+pub fn cross_validate(
+    config: &TrainConfig,
+    k: usize,
+    observer: &dyn Observer,
+) -> Result<(RunResult, FoldsRun)> {
+    if k < 2 {
+        return Err(Error::Invalid(format!(
+            "--cv-folds {k} is not cross-validation: give 2 or more folds"
+        )));
+    }
+    config.check()?;
+    check_out_dir(&config.out, config.overwrite)?;
+    // The folds never see the test file: their session is opened without it.
+    let without_test = TrainConfig {
+        test: None,
+        ..config.clone()
+    };
+    let session = Session::open(&without_test.check()?, observer)?;
+    if let Some(test) = &config.test {
+        // Read now, so that a mistake in the test file does not cost k fine-tunes.
+        let (_, dataset) = read_texts(test, &session.config, observer)?;
+        dataset.class_indices(&session.data.labels)?;
+    }
+    let names: Vec<String> = session
+        .data
+        .labels
+        .labels()
+        .iter()
+        .map(|l| l.as_text())
+        .collect();
+    let pooled = Pool::of(&session)?.examples.targets;
+    let folds = stratified_kfold(&pooled, &names, k, config.split_seed.unwrap_or(config.seed))?;
+    for note in &folds.notes {
+        observer.message(note);
+    }
+    // config.toml says what trains (the default remedy may have set the loss) and which
+    // test file the run was scored on.
+    let settings = TrainConfig {
+        test: config.test.clone(),
+        ..session.config.get().clone()
+    };
+    prepare_run_dir(&config.out, &settings, false)?;
+    observer.message(&format!(
+        "{k}-fold cross-validation over {} rows: each fold held out once, the others trained on",
+        pooled.len()
+    ));
+    let (mut run, folds_run) =
+        cross_validate_in_session(&session, &folds, &config.out, &mut |_, _| true, observer)?;
+    if let Some(test) = &config.test {
+        let scored = score_test(&config.out, test, &settings, observer)?;
+        scored.write(&config.out)?;
+        run.test = Some((scored.score.loss, scored.score.metrics));
+    }
+    Ok((run, folds_run))
 }
 
 /// Cross-validates `session.config` over `folds` of the session's [`Pool`] and writes the

@@ -30,6 +30,7 @@ pub mod schedule;
 pub mod session;
 pub mod soup;
 pub mod swa;
+pub mod test_scoring;
 pub mod trainer;
 pub mod warm_start;
 

@@ -506,8 +506,9 @@ fn a_cross_validated_run_gives_the_audit_every_row_out_of_fold() {
         }
     }
 
-    let audit = |weight: &str| {
-        ok(&[
+    // The audit of the training file with the run's out-of-fold predictions, and `extra`.
+    let audit = |extra: &[&str]| -> Vec<String> {
+        let base = [
             "audit",
             "--model",
             &s(&model),
@@ -515,56 +516,38 @@ fn a_cross_validated_run_gives_the_audit_every_row_out_of_fold() {
             &s(&train),
             "--run",
             &s(&run),
-            "--run-weight",
-            weight,
-            "--json",
             "--folds",
             "3",
             "--repeats",
             "1",
-        ])
+        ]
+        .map(String::from);
+        base.into_iter()
+            .chain(extra.iter().map(|a| a.to_string()))
+            .collect()
     };
-    let json: Value = serde_json::from_slice(&audit("1").stdout).unwrap();
+    let json: Value =
+        serde_json::from_slice(&ok(&strs(&audit(&["--run-weight", "1", "--json"]))).stdout)
+            .unwrap();
     let how = json["probe"]["how"].as_str().unwrap();
     assert!(how.contains("for 43 rows, averaged"), "{how}");
     assert!(how.contains("(weight 1)"), "{how}");
     // --relabel keeps every row, the label issues under their suggested label.
     let relabelled = dir.path().join("relabelled.jsonl");
-    let fixed: Value = serde_json::from_slice(
-        &ok(&[
-            "audit",
-            "--model",
-            &s(&model),
-            "--data",
-            &s(&train),
-            "--run",
-            &s(&run),
-            "--json",
-            "--folds",
-            "3",
-            "--repeats",
-            "1",
-            "--write-clean",
-            &s(&relabelled),
-            "--relabel",
-        ])
-        .stdout,
-    )
-    .unwrap();
+    let with_relabel = audit(&["--json", "--write-clean", &s(&relabelled), "--relabel"]);
+    let fixed: Value = serde_json::from_slice(&ok(&strs(&with_relabel)).stdout).unwrap();
     let issues = findings(&fixed, "label");
     assert!(!issues.is_empty());
     assert_eq!(fixed["clean"]["dropped"], 0);
     assert_eq!(fixed["clean"]["relabelled"], issues.len());
-    let original: Vec<Value> = std::fs::read_to_string(&train)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let written: Vec<Value> = std::fs::read_to_string(&relabelled)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let jsonl = |path: &Path| -> Vec<Value> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let (original, written) = (jsonl(&train), jsonl(&relabelled));
     assert_eq!(written.len(), original.len());
     for (i, (was, now)) in original.iter().zip(&written).enumerate() {
         assert_eq!(was["text"], now["text"]);
@@ -574,26 +557,9 @@ fn a_cross_validated_run_gives_the_audit_every_row_out_of_fold() {
             None => assert_eq!(now["label"], was["label"], "line {}", i + 1),
         }
     }
-    let err = refused(&[
-        "audit",
-        "--model",
-        &s(&model),
-        "--data",
-        &s(&train),
-        "--relabel",
-    ]);
+    let err = refused(&strs(&audit(&["--relabel"])));
     assert!(err.contains("add --write-clean"), "{err}");
-    let err = refused(&[
-        "audit",
-        "--model",
-        &s(&model),
-        "--data",
-        &s(&train),
-        "--run",
-        &s(&run),
-        "--run-weight",
-        "1.5",
-    ]);
+    let err = refused(&strs(&audit(&["--run-weight", "1.5"])));
     assert!(err.contains("--run-weight 1.5"), "{err}");
     // Resuming is for one run; a cross-validation starts again.
     let err = refused(&["train", "--resume", &s(&run), "--cv-folds", "3"]);

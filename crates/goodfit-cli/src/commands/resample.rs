@@ -85,7 +85,7 @@ pub fn run(args: &ResampleArgs) -> Result<()> {
         m_neighbors: args.m_neighbors,
         enn_kind,
         seed: args.seed,
-        class_names: labels.labels().iter().map(|l| l.as_text()).collect(),
+        class_names: labels.names(),
         ..ResampleParams::default()
     };
     let out = resample(&x, features.len(), &y, labels.len(), &params)?;

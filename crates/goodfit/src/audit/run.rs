@@ -299,13 +299,7 @@ pub fn audit(config: &AuditConfig, observer: &dyn Observer) -> Result<Audit> {
             }
         }
     }
-    let names: Vec<String> = session
-        .data
-        .labels
-        .labels()
-        .iter()
-        .map(|l| l.as_text())
-        .collect();
+    let names: Vec<String> = session.data.labels.names();
     let pool = Pool::of(&session)?;
     let origins: Vec<&Origin> = session
         .data

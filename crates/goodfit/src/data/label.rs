@@ -128,6 +128,11 @@ impl LabelMap {
         &self.labels
     }
 
+    /// The labels as text, in class order.
+    pub fn names(&self) -> Vec<String> {
+        self.labels.iter().map(Label::as_text).collect()
+    }
+
     /// The number of classes.
     pub fn len(&self) -> usize {
         self.labels.len()

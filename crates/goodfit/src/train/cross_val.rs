@@ -176,13 +176,7 @@ pub fn cross_validate(
         let (_, dataset) = read_texts(test, &session.config, observer)?;
         dataset.class_indices(&session.data.labels)?;
     }
-    let names: Vec<String> = session
-        .data
-        .labels
-        .labels()
-        .iter()
-        .map(|l| l.as_text())
-        .collect();
+    let names: Vec<String> = session.data.labels.names();
     let pooled = Pool::of(&session)?.examples.targets;
     let folds = stratified_kfold(&pooled, &names, k, config.split_seed.unwrap_or(config.seed))?;
     for note in &folds.notes {

@@ -143,7 +143,7 @@ pub fn prepare(
             ((0..all.len()).collect::<Vec<usize>>(), val, val_origins)
         }
         None => {
-            let names: Vec<String> = labels.labels().iter().map(|l| l.as_text()).collect();
+            let names: Vec<String> = labels.names();
             let split = stratified_split(
                 &all.targets,
                 &names,

@@ -74,13 +74,7 @@ pub fn learning_curve(
         Some("loss") | None => "f1_macro".to_string(),
         Some(m) => m.to_string(),
     };
-    let names: Vec<String> = session
-        .data
-        .labels
-        .labels()
-        .iter()
-        .map(|l| l.as_text())
-        .collect();
+    let names: Vec<String> = session.data.labels.names();
     let train = &session.data.train;
     let mut points = Vec::new();
     for &fraction in &fractions {

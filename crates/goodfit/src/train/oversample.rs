@@ -99,7 +99,7 @@ pub fn oversample(
         method: how.method(),
         strategy: SamplingStrategy::Auto,
         seed,
-        class_names: labels.labels().iter().map(|l| l.as_text()).collect(),
+        class_names: labels.names(),
         ..ResampleParams::default()
     };
     let out = resample(&x, dim, &train.targets, labels.len(), &params)

@@ -24,7 +24,7 @@ impl Search<'_> {
         }
         let facts = DataFacts::of(&session.data, session.config.max_len);
         let data = &session.data;
-        let names: Vec<String> = data.labels.labels().iter().map(|l| l.as_text()).collect();
+        let names: Vec<String> = data.labels.names();
         let val_counts = class_counts(&data.val.targets, names.len());
         let rows = data.train.len() + data.val.len();
         let cv = match folds::plan(cv_folds, val_file, &val_counts, &names, rows) {

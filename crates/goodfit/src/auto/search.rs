@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::metrics::SCALAR_METRICS;
 use crate::model::{Pooling, TrainLayers};
 use crate::run_folder::summaries::RunAudit;
-use crate::train::cross_val::cross_validate_in_session;
+use crate::train::cross_val::{cross_validate_in_session, Pool};
 use crate::train::data::read_texts;
 use crate::train::imbalance::class_counts;
 use crate::train::trainer::{

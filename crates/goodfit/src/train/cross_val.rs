@@ -93,12 +93,7 @@ impl Pool {
     /// The pool of `session`.
     pub fn of(session: &Session) -> Result<Pool> {
         let data = &session.data;
-        if data.train_rows < data.train.len() {
-            // A fold would train on copies of its own validation rows.
-            return Err(Error::Invalid(
-                "--eda-copies cannot be cross-validated (a fold would train on augmented copies of the rows it validates on): train without --auto or --cv-folds, or without --eda-copies".into(),
-            ));
-        }
+        refuse_augmented(session)?;
         let mut examples = data.train.clone();
         examples.encoded.extend(data.val.encoded.iter().cloned());
         examples.targets.extend(data.val.targets.iter().copied());
@@ -137,6 +132,20 @@ impl Pool {
         })
     }
 
+    /// The classes of the pool's rows (training rows, then validation rows), without
+    /// building it: what its folds are drawn from.
+    pub fn targets(session: &Session) -> Result<Vec<usize>> {
+        refuse_augmented(session)?;
+        let data = &session.data;
+        Ok(data
+            .train
+            .targets
+            .iter()
+            .chain(&data.val.targets)
+            .copied()
+            .collect())
+    }
+
     /// Rows `rows` of the pool.
     fn select(&self, rows: &[usize]) -> Result<(Examples, Option<Precomputed>)> {
         Ok((
@@ -144,6 +153,18 @@ impl Pool {
             self.cached.as_ref().map(|c| c.select(rows)).transpose()?,
         ))
     }
+}
+
+/// Refuses a session whose training rows include augmented copies: a fold would train on
+/// copies of its own held-out rows.
+fn refuse_augmented(session: &Session) -> Result<()> {
+    let data = &session.data;
+    if data.train_rows < data.train.len() {
+        return Err(Error::Invalid(
+            "--eda-copies cannot be cross-validated (a fold would train on augmented copies of the rows it validates on): train without --auto or --cv-folds, or without --eda-copies".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `goodfit train --cv-folds K` without `--auto`: `config` cross-validated over `k`
@@ -163,21 +184,21 @@ pub fn cross_validate(
             "--cv-folds {k} is not cross-validation: give 2 or more folds"
         )));
     }
-    config.check()?;
-    check_out_dir(&config.out, config.overwrite)?;
     // The folds never see the test file: their session is opened without it.
     let without_test = TrainConfig {
         test: None,
         ..config.clone()
-    };
-    let session = Session::open(&without_test.check()?, observer)?;
+    }
+    .check()?;
+    check_out_dir(&config.out, config.overwrite)?;
+    let session = Session::open(&without_test, observer)?;
     if let Some(test) = &config.test {
         // Read now, so that a mistake in the test file does not cost k fine-tunes.
         let (_, dataset) = read_texts(test, &session.config, observer)?;
         dataset.class_indices(&session.data.labels)?;
     }
     let names: Vec<String> = session.data.labels.names();
-    let pooled = Pool::of(&session)?.examples.targets;
+    let pooled = Pool::targets(&session)?;
     let folds = stratified_kfold(&pooled, &names, k, config.split_seed.unwrap_or(config.seed))?;
     for note in &folds.notes {
         observer.message(note);

@@ -31,13 +31,7 @@ impl Search<'_> {
             Plan::Folds(k, why) => {
                 // The pool every cross-validated session builds: training rows, then
                 // validation rows (the split is the same in every session).
-                let pooled: Vec<usize> = data
-                    .train
-                    .targets
-                    .iter()
-                    .chain(&data.val.targets)
-                    .copied()
-                    .collect();
+                let pooled = Pool::targets(session)?;
                 let folds = stratified_kfold(&pooled, &names, k, split_seed)?;
                 for note in &folds.notes {
                     observer.message(note);

@@ -61,3 +61,12 @@ pub fn setup(dir: &Path) -> (PathBuf, PathBuf) {
     std::fs::write(&train, data).unwrap();
     (model, train)
 }
+
+/// The records of a JSON Lines file.
+pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -22,7 +22,8 @@
 # REMEDY replaces the base's imbalance remedy (default `--class-weight balanced`; on 1:20
 # `--loss logit-adjusted`, where balanced weights keep epoch 1).
 #
-# Runs whose metrics exist are kept. Prints a table of test macro-F1, mean ± standard
+# Runs whose metrics exist are kept. Adds the finished runs to benches/auto/recipes_scores.csv
+# (the record of every measured run) and prints its table of test macro-F1, mean ± standard
 # error over the seeds (benches/auto/recipes_table.py).
 #
 #   SETS="tail5 ff300" SEEDS="42 43 44" benches/auto/recipes.sh
@@ -82,4 +83,4 @@ print(f["suggestion"], f["suggested_head_lr"])' "$dir/lr-find/lr_find.json")
     done
   done
 done
-python3 benches/auto/recipes_table.py "$OUT"
+python3 benches/auto/recipes_table.py --add "$OUT" --remedy "${REMEDY[*]}"

@@ -1,24 +1,77 @@
-"""Prints the recipe ablation of benches/auto/recipes.sh: test macro-F1 per data set and
-recipe, mean ± standard error over the seeds (the seeds' scores in brackets), the change
-against `base` paired by seed (mean ± standard error of the differences), and the mean
-seconds of a run.
+"""Prints the recipe ablation of benches/auto/recipes.sh from its record: test macro-F1 per
+data set, base remedy and recipe, mean ± standard error over the seeds (the seeds' scores
+in seed order) and the change against `base` paired by seed (against `top3` as well for the
+top-3 variants). Seconds are left out: many runs shared the 2 cores or were paused.
 
-Usage: python3 recipes_table.py OUT_DIR
+The record (benches/auto/recipes_scores.csv, committed) keeps every measured run, so the
+table outlives the run folders and gathers runs made in different sessions. `--add OUT_DIR
+--remedy R` first merges the finished runs under OUT_DIR into it (a run already recorded is
+replaced by its folder's exact score); recipes.sh does that after every pass.
+
+Usage: python3 recipes_table.py [--add OUT_DIR --remedy REMEDY] [RECORD]
 """
+import argparse
+import csv
 import json
 import math
 import os
-import sys
 
-out = sys.argv[1]
 RECIPES = ["head", "base", "lpft", "lpft-hl", "reinit", "swa", "rdrop", "gradual", "mixup", "eda", "top3", "top3-llrd", "top3-gradual", "lrfind"]
+SETS = ["tail5", "ff300", "1to20", "fine_foods"]
+FIELDS = ["data", "remedy", "recipe", "seed", "test_f1_macro", "note"]
+NO_RATE = "no rate suggested: the base"
+
+
+def read_record(path):
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="") as f:
+        return {(r["data"], r["remedy"], r["recipe"], r["seed"]): r for r in csv.DictReader(f)}
+
+
+def write_record(path, record):
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, FIELDS, lineterminator="\n")
+        w.writeheader()
+        for key in sorted(record):
+            w.writerow({k: record[key].get(k, "") for k in FIELDS})
+    os.replace(tmp, path)
 
 
 def score(path):
     try:
-        return json.load(open(path))["test"]["f1_macro"]
+        with open(path) as f:
+            return json.load(f)["test"]["f1_macro"]
     except (OSError, KeyError, ValueError):
         return None
+
+
+def add_runs(record, out, remedy):
+    """Merges OUT/DATA/SEED/RECIPE/metrics.json into the record. An lr-find whose log says it
+    suggested no rate records the base's score: the recipe is then the base itself."""
+    for data in sorted(os.listdir(out)):
+        d = os.path.join(out, data)
+        if not os.path.isdir(d):
+            continue
+        for seed in sorted(os.listdir(d)):
+            s = os.path.join(d, seed)
+            if not os.path.isdir(s):
+                continue
+            for recipe in RECIPES:
+                value, note = score(os.path.join(s, recipe, "metrics.json")), ""
+                log = os.path.join(s, recipe + ".log")
+                if recipe == "lrfind" and value is None and os.path.exists(log) and "suggests no rate" in open(log).read():
+                    value, note = score(os.path.join(s, "base", "metrics.json")), NO_RATE
+                    if value is None:
+                        prior = record.get((data, remedy, "base", seed))
+                        value = float(prior["test_f1_macro"]) if prior else None
+                if value is None:
+                    continue
+                record[(data, remedy, recipe, seed)] = {
+                    "data": data, "remedy": remedy, "recipe": recipe, "seed": seed,
+                    "test_f1_macro": f"{value:.4f}", "note": note,
+                }
 
 
 def mean_se(xs):
@@ -29,31 +82,50 @@ def mean_se(xs):
     return m, math.sqrt(var / len(xs))
 
 
-print("| data | recipe | test macro-F1 (mean ± SE) | seeds | vs base (paired) | seconds |")
-print("|---|---|---:|---|---:|---:|")
-for data in sorted(os.listdir(out)):
-    d = os.path.join(out, data)
-    if not os.path.isdir(d):
-        continue
-    seeds = sorted(s for s in os.listdir(d) if os.path.isdir(os.path.join(d, s)))
-    for recipe in RECIPES:
-        scores = {s: score(os.path.join(d, s, recipe, "metrics.json")) for s in seeds}
-        scores = {s: v for s, v in scores.items() if v is not None}
-        if not scores:
-            continue
-        m, se = mean_se(list(scores.values()))
-        base = {s: score(os.path.join(d, s, "base", "metrics.json")) for s in scores}
-        diffs = [scores[s] - base[s] for s in scores if base[s] is not None]
-        vs = ""
-        if recipe not in ("base",) and diffs:
-            dm, dse = mean_se(diffs)
-            vs = f"{dm:+.3f} ± {dse:.3f}" if not math.isnan(dse) else f"{dm:+.3f}"
-        secs = []
-        for s in scores:
-            p = os.path.join(d, s, recipe + ".seconds")
-            if os.path.exists(p):
-                secs.append(float(open(p).read()))
-        sec = f"{sum(secs) / len(secs):.0f}" if secs else ""
-        each = ", ".join(f"{v:.3f}" for v in scores.values())
-        se_text = f" ± {se:.3f}" if not math.isnan(se) else ""
-        print(f"| {data} | {recipe} | {m:.3f}{se_text} | {each} | {vs} | {sec} |")
+def pm(m, se, sign=""):
+    text = f"{m:{sign}.3f}"
+    return text if math.isnan(se) else f"{text} ± {se:.3f}"
+
+
+def paired(scores, other):
+    diffs = [scores[s] - other[s] for s in scores if s in other]
+    return pm(*mean_se(diffs), sign="+") if diffs else ""
+
+
+def print_table(record):
+    by = {}
+    for r in record.values():
+        by.setdefault((r["data"], r["remedy"], r["recipe"]), {})[r["seed"]] = r
+    print("| data | base remedy | recipe | test macro-F1 (mean ± SE) | seeds 42, 43, 44 | vs base (paired) | vs top3 (paired) |")
+    print("|---|---|---|---:|---|---:|---:|")
+    groups = sorted({(d, rem) for d, rem, _ in by}, key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 99, k[1]))
+    for data, remedy in groups:
+        scores_of = {rec: {s: float(r["test_f1_macro"]) for s, r in by.get((data, remedy, rec), {}).items()} for rec in RECIPES}
+        for recipe in RECIPES:
+            scores = scores_of[recipe]
+            if not scores:
+                continue
+            runs = by[(data, remedy, recipe)]
+            each = ", ".join(f"{scores[s]:.3f}" if s in scores else "–" for s in ("42", "43", "44"))
+            vs_base = paired(scores, scores_of["base"]) if recipe != "base" else ""
+            vs_top3 = paired(scores, scores_of["top3"]) if recipe.startswith("top3-") else ""
+            name = recipe + (" (= base: no rate)" if all(r.get("note") == NO_RATE for r in runs.values()) else "")
+            print(f"| {data} | {remedy} | {name} | {pm(*mean_se(list(scores.values())))} | {each} | {vs_base} | {vs_top3} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("record", nargs="?", default=os.path.join(os.path.dirname(__file__), "recipes_scores.csv"))
+    parser.add_argument("--add", metavar="OUT_DIR")
+    parser.add_argument("--remedy", help="the base's imbalance remedy the runs under OUT_DIR used (recipes.sh's REMEDY)")
+    args = parser.parse_args()
+    record = read_record(args.record)
+    if args.add:
+        if not args.remedy:
+            parser.error("--add needs --remedy")
+        add_runs(record, args.add, args.remedy)
+        write_record(args.record, record)
+    print_table(record)
+
+
+main()

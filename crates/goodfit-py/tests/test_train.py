@@ -102,8 +102,14 @@ def test_ctrl_c_stops_after_the_batch_and_the_run_resumes(model, small, tmp_path
             seen.append(payload)
             os.kill(os.getpid(), signal.SIGINT)  # what a notebook's interrupt sends
 
-    with pytest.raises(Interrupted) as caught:
-        goodfit.train(model=model, train=train, test=test, out=out, progress=interrupt_after_first_epoch, **settings)
+    # Python's own Ctrl-C handler, as in a notebook: a shell that starts the tests in the
+    # background (`cmd &` without job control) leaves SIGINT ignored, and Python keeps that.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(Interrupted) as caught:
+            goodfit.train(model=model, train=train, test=test, out=out, progress=interrupt_after_first_epoch, **settings)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert isinstance(caught.value, KeyboardInterrupt)
     assert caught.value.epochs_done == 1 and len(seen) == 1
     assert "resume=" in str(caught.value)

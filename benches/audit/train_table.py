@@ -37,12 +37,14 @@ def runs(out):
     return found
 
 
-def mean_se(xs):
+def mean_se(xs, signed=False):
+    """`mean ± SE` of xs (the mean alone for one value), signed when `signed`."""
     m = sum(xs) / len(xs)
+    text = f"{m:+.3f}" if signed else f"{m:.3f}"
     if len(xs) < 2:
-        return f"{m:+.3f}" if m < 0 else f"{m:.3f}", len(xs)
+        return text
     se = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs))
-    return f"{m:.3f} ± {se:.3f}", len(xs)
+    return f"{text} ± {se:.3f}"
 
 
 def main():
@@ -58,13 +60,10 @@ def main():
         diffs = []
         for (n, t), v in scores.items():
             diffs += [v - noisy[(nn, tt)] for (nn, tt) in noisy if tt == t and (n is None or nn == n)]
-        text, count = mean_se(list(scores.values()))
         paired = ""
         if kind != "noisy10" and diffs:
-            m = sum(diffs) / len(diffs)
-            se = math.sqrt(sum((d - m) ** 2 for d in diffs) / (len(diffs) - 1) / len(diffs)) if len(diffs) > 1 else float("nan")
-            paired = f"{m:+.3f}" + ("" if math.isnan(se) else f" ± {se:.3f}") + f" ({len(diffs)} pairs)"
-        print(f"| {kind} | {count} | {text} | {paired} |")
+            paired = f"{mean_se(diffs, signed=True)} ({len(diffs)} pairs)"
+        print(f"| {kind} | {len(scores)} | {mean_se(list(scores.values()))} | {paired} |")
 
 
 main()

@@ -8,7 +8,7 @@ table outlives the run folders and gathers runs made in different sessions. `--a
 --remedy R` first merges the finished runs under OUT_DIR into it (a run already recorded is
 replaced by its folder's exact score); recipes.sh does that after every pass.
 
-Usage: python3 recipes_table.py [--add OUT_DIR --remedy REMEDY] [RECORD]
+Usage: python3 recipes_table.py [--add OUT_DIR --remedy REMEDY] [--summary] [RECORD]
 """
 import argparse
 import csv
@@ -20,6 +20,9 @@ RECIPES = ["head", "base", "lpft", "lpft-hl", "reinit", "swa", "rdrop", "gradual
 SETS = ["tail5", "ff300", "1to20", "fine_foods"]
 FIELDS = ["data", "remedy", "recipe", "seed", "test_f1_macro", "note"]
 NO_RATE = "no rate suggested: the base"
+# Student's t 97.5% quantiles for 1 to 10 degrees of freedom (from its table; the benches need
+# no scipy for this one lookup), the last standing in for more.
+T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]
 
 
 def read_record(path):
@@ -113,10 +116,46 @@ def print_table(record):
             print(f"| {data} | {remedy} | {name} | {pm(*mean_se(list(scores.values())))} | {each} | {vs_base} | {vs_top3} |")
 
 
+def print_summary(record):
+    """One row per recipe, one column per data set: the change against the base, paired by
+    seed (mean ± SE, seeds run), on the base remedy with the most seeds of each set (the
+    logit-adjusted loss on 1:20). Bold where the change's 95% t-interval excludes zero: with
+    three seeds that takes 4.3 standard errors, not 2."""
+    by = {}
+    for r in record.values():
+        by.setdefault((r["data"], r["remedy"]), {}).setdefault(r["recipe"], {})[r["seed"]] = float(r["test_f1_macro"])
+    columns = []
+    for data in SETS:
+        remedies = [rem for d, rem in by if d == data]
+        if remedies:
+            remedy = max(sorted(remedies), key=lambda rem: len(by[(data, rem)].get("base", {})))
+            columns.append((data, remedy, by[(data, remedy)]))
+    print("| recipe | " + " | ".join(f"{d} ({rem})" for d, rem, _ in columns) + " |")
+    print("|---|" + "---:|" * len(columns))
+    base = [pm(*mean_se(list(runs.get("base", {}).values()))) if runs.get("base") else "" for _, _, runs in columns]
+    print("| base (test macro-F1) | " + " | ".join(base) + " |")
+    for recipe in RECIPES:
+        if recipe == "base":
+            continue
+        cells = []
+        for _, _, runs in columns:
+            scores, other = runs.get(recipe, {}), runs.get("base", {})
+            diffs = [scores[s] - other[s] for s in sorted(scores) if s in other]
+            if not diffs:
+                cells.append("–")
+                continue
+            m, se = mean_se(diffs)
+            text = f"{pm(m, se, sign='+')} ({len(diffs)})"
+            clear = len(diffs) > 1 and se > 0 and abs(m) > T_975[min(len(diffs) - 1, len(T_975)) - 1] * se
+            cells.append(f"**{text}**" if clear else text)
+        print(f"| {recipe} | " + " | ".join(cells) + " |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("record", nargs="?", default=os.path.join(os.path.dirname(__file__), "recipes_scores.csv"))
     parser.add_argument("--add", metavar="OUT_DIR")
+    parser.add_argument("--summary", action="store_true", help="print each recipe's change against the base, one column per data set, instead of the full table")
     parser.add_argument("--remedy", help="the base's imbalance remedy the runs under OUT_DIR used (recipes.sh's REMEDY)")
     args = parser.parse_args()
     record = read_record(args.record)
@@ -125,7 +164,10 @@ def main():
             parser.error("--add needs --remedy")
         add_runs(record, args.add, args.remedy)
         write_record(args.record, record)
-    print_table(record)
+    if args.summary:
+        print_summary(record)
+    else:
+        print_table(record)
 
 
 main()

@@ -7,14 +7,14 @@
 # (--run-weight W: 0 is the heads alone, 1 the fine-tune alone); then `goodfit train`
 # (defaults, seed 42) on the clean file, the noisy file and, for each weight in
 # TRAIN_WEIGHTS, the copy without the flagged rows and the copy with them relabelled
-# (--relabel); test macro-F1 on the untouched test file. TRAIN_SEEDS repeats those
-# trainings at other seeds (OUT/seeds/NAME-tSEED; seed 42 is OUT/train-NAME);
+# (--relabel; RELABEL=0 leaves those out); test macro-F1 on the untouched test file.
+# TRAIN_SEEDS repeats those trainings at other seeds (OUT/seeds/NAME-tSEED; seed 42 is OUT/train-NAME);
 # benches/audit/train_table.py OUT prints them, paired against the noisy file. fine_foods
 # (the default): about 35 minutes on 2 cores per noise seed, 5 more per training; tail5
 # (`TRAIN=benches/auto/data/tail5_train.jsonl TEST=benches/auto/data/tail5_test.jsonl
 # OUT=runs/audit-tail5`): a few minutes.
 #
-#   benches/audit/finetuned.sh [SEEDS=42] [WEIGHTS="0 0.5 1"] [TRAIN_WEIGHTS="0 1"] [BASELINES=1] [TRAIN_SEEDS=42]
+#   benches/audit/finetuned.sh [SEEDS=42] [WEIGHTS="0 0.5 1"] [TRAIN_WEIGHTS="0 1"] [BASELINES=1] [TRAIN_SEEDS=42] [RELABEL=1]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-runs/audit}
@@ -27,6 +27,7 @@ WEIGHTS=${WEIGHTS:-0 0.5 1}
 TRAIN_WEIGHTS=${TRAIN_WEIGHTS-0 1}
 BASELINES=${BASELINES:-1}
 TRAIN_SEEDS=${TRAIN_SEEDS:-42}
+RELABEL=${RELABEL:-1}
 mkdir -p "$OUT/seeds"
 train() {  # RUN TRAIN_FILE SEED [FLAGS...]
   local run=$1 file=$2 seed=$3; shift 3
@@ -59,6 +60,7 @@ for seed in $SEEDS; do
   for w in $TRAIN_WEIGHTS; do
     fit "cleaned-ft$w-s$seed" "$OUT/cleaned-ft$w-s$seed.jsonl"
     # The same findings, the rows kept under their suggested label (--relabel).
+    [ "$RELABEL" = 1 ] || continue
     relabelled=$OUT/relabelled-ft$w-s$seed.jsonl
     [ -f "$relabelled" ] || "$GOODFIT" audit --model "$MODEL" --data "$noisy" --seed "$seed" \
       --run "$OUT/$cv" --run-weight "$w" --write-clean "$relabelled" --relabel --quiet --top 0 > /dev/null

@@ -8,8 +8,8 @@
 # (defaults, seed 42) on the clean file, the noisy file and, for each weight in
 # TRAIN_WEIGHTS, the copy without the flagged rows and the copy with them relabelled
 # (--relabel; RELABEL=0 leaves those out); test macro-F1 on the untouched test file.
-# TRAIN_SEEDS repeats those trainings at other seeds (OUT/seeds/NAME-tSEED; seed 42 is OUT/train-NAME);
-# benches/audit/train_table.py OUT prints them, paired against the noisy file. fine_foods
+# TRAIN_SEEDS repeats those trainings at other seeds (OUT/seeds/NAME-tSEED; seed 42 is
+# OUT/train-NAME); benches/audit/train_table.py OUT prints them, paired against the noisy file. fine_foods
 # (the default): about 35 minutes on 2 cores per noise seed, 5 more per training; tail5
 # (`TRAIN=benches/auto/data/tail5_train.jsonl TEST=benches/auto/data/tail5_test.jsonl
 # OUT=runs/audit-tail5`): a few minutes.
@@ -59,8 +59,8 @@ for seed in $SEEDS; do
   python3 benches/audit/flag_scores.py "$noisy" "${audits[@]}"
   for w in $TRAIN_WEIGHTS; do
     fit "cleaned-ft$w-s$seed" "$OUT/cleaned-ft$w-s$seed.jsonl"
-    # The same findings, the rows kept under their suggested label (--relabel).
     [ "$RELABEL" = 1 ] || continue
+    # The same findings, the rows kept under their suggested label (--relabel).
     relabelled=$OUT/relabelled-ft$w-s$seed.jsonl
     [ -f "$relabelled" ] || "$GOODFIT" audit --model "$MODEL" --data "$noisy" --seed "$seed" \
       --run "$OUT/$cv" --run-weight "$w" --write-clean "$relabelled" --relabel --quiet --top 0 > /dev/null

@@ -90,30 +90,46 @@ def pm(m, se, sign=""):
     return text if math.isnan(se) else f"{text} ± {se:.3f}"
 
 
+def diffs(scores, other):
+    """The per-seed differences of two {seed: score} maps, over the seeds both have."""
+    return [scores[s] - other[s] for s in sorted(scores) if s in other]
+
+
 def paired(scores, other):
-    diffs = [scores[s] - other[s] for s in scores if s in other]
-    return pm(*mean_se(diffs), sign="+") if diffs else ""
+    d = diffs(scores, other)
+    return pm(*mean_se(d), sign="+") if d else ""
+
+
+def grouped(record):
+    """{(data, remedy): {recipe: {seed: row}}}."""
+    by = {}
+    for r in record.values():
+        by.setdefault((r["data"], r["remedy"]), {}).setdefault(r["recipe"], {})[r["seed"]] = r
+    return by
+
+
+def scores(runs):
+    """{seed: test macro-F1} of a {seed: row} map."""
+    return {s: float(r["test_f1_macro"]) for s, r in runs.items()}
 
 
 def print_table(record):
-    by = {}
-    for r in record.values():
-        by.setdefault((r["data"], r["remedy"], r["recipe"]), {})[r["seed"]] = r
+    by = grouped(record)
     print("| data | base remedy | recipe | test macro-F1 (mean ± SE) | seeds 42, 43, 44 | vs base (paired) | vs top3 (paired) |")
     print("|---|---|---|---:|---|---:|---:|")
-    groups = sorted({(d, rem) for d, rem, _ in by}, key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 99, k[1]))
+    groups = sorted(by, key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 99, k[1]))
     for data, remedy in groups:
-        scores_of = {rec: {s: float(r["test_f1_macro"]) for s, r in by.get((data, remedy, rec), {}).items()} for rec in RECIPES}
+        recipes = by[(data, remedy)]
+        scores_of = {rec: scores(recipes.get(rec, {})) for rec in RECIPES}
         for recipe in RECIPES:
-            scores = scores_of[recipe]
-            if not scores:
+            these = scores_of[recipe]
+            if not these:
                 continue
-            runs = by[(data, remedy, recipe)]
-            each = ", ".join(f"{scores[s]:.3f}" if s in scores else "–" for s in ("42", "43", "44"))
-            vs_base = paired(scores, scores_of["base"]) if recipe != "base" else ""
-            vs_top3 = paired(scores, scores_of["top3"]) if recipe.startswith("top3-") else ""
-            name = recipe + (" (= base: no rate)" if all(r.get("note") == NO_RATE for r in runs.values()) else "")
-            print(f"| {data} | {remedy} | {name} | {pm(*mean_se(list(scores.values())))} | {each} | {vs_base} | {vs_top3} |")
+            each = ", ".join(f"{these[s]:.3f}" if s in these else "–" for s in ("42", "43", "44"))
+            vs_base = paired(these, scores_of["base"]) if recipe != "base" else ""
+            vs_top3 = paired(these, scores_of["top3"]) if recipe.startswith("top3-") else ""
+            name = recipe + (" (= base: no rate)" if all(r.get("note") == NO_RATE for r in recipes[recipe].values()) else "")
+            print(f"| {data} | {remedy} | {name} | {pm(*mean_se(list(these.values())))} | {each} | {vs_base} | {vs_top3} |")
 
 
 def print_summary(record):
@@ -121,9 +137,7 @@ def print_summary(record):
     seed (mean ± SE, seeds run), on the base remedy with the most seeds of each set (the
     logit-adjusted loss on 1:20). Bold where the change's 95% t-interval excludes zero: with
     three seeds that takes 4.3 standard errors, not 2."""
-    by = {}
-    for r in record.values():
-        by.setdefault((r["data"], r["remedy"]), {}).setdefault(r["recipe"], {})[r["seed"]] = float(r["test_f1_macro"])
+    by = grouped(record)
     columns = []
     for data in SETS:
         remedies = [rem for d, rem in by if d == data]
@@ -132,21 +146,20 @@ def print_summary(record):
             columns.append((data, remedy, by[(data, remedy)]))
     print("| recipe | " + " | ".join(f"{d} ({rem})" for d, rem, _ in columns) + " |")
     print("|---|" + "---:|" * len(columns))
-    base = [pm(*mean_se(list(runs.get("base", {}).values()))) if runs.get("base") else "" for _, _, runs in columns]
+    base = [pm(*mean_se(list(scores(runs["base"]).values()))) if runs.get("base") else "" for _, _, runs in columns]
     print("| base (test macro-F1) | " + " | ".join(base) + " |")
     for recipe in RECIPES:
         if recipe == "base":
             continue
         cells = []
         for _, _, runs in columns:
-            scores, other = runs.get(recipe, {}), runs.get("base", {})
-            diffs = [scores[s] - other[s] for s in sorted(scores) if s in other]
-            if not diffs:
+            d = diffs(scores(runs.get(recipe, {})), scores(runs.get("base", {})))
+            if not d:
                 cells.append("–")
                 continue
-            m, se = mean_se(diffs)
-            text = f"{pm(m, se, sign='+')} ({len(diffs)})"
-            clear = len(diffs) > 1 and se > 0 and abs(m) > T_975[min(len(diffs) - 1, len(T_975)) - 1] * se
+            m, se = mean_se(d)
+            text = f"{pm(m, se, sign='+')} ({len(d)})"
+            clear = len(d) > 1 and se > 0 and abs(m) > T_975[min(len(d) - 1, len(T_975)) - 1] * se
             cells.append(f"**{text}**" if clear else text)
         print(f"| {recipe} | " + " | ".join(cells) + " |")
 

@@ -7,7 +7,8 @@
 # (--run-weight W: 0 is the heads alone, 1 the fine-tune alone); then `goodfit train`
 # (defaults, seed 42) on the clean file, the noisy file and, for each weight in
 # TRAIN_WEIGHTS, the copy without the flagged rows and the copy with them relabelled
-# (--relabel; RELABEL=0 leaves those out); test macro-F1 on the untouched test file.
+# (--label-fix relabel; RELABEL=0 leaves those out), every flag fixed (--label-min-score
+# 0); test macro-F1 on the untouched test file.
 # TRAIN_SEEDS repeats those trainings at other seeds (OUT/seeds/NAME-tSEED; seed 42 is
 # OUT/train-NAME); benches/audit/train_table.py OUT prints them, paired against the noisy file. fine_foods
 # (the default): about 35 minutes on 2 cores per noise seed, 5 more per training; tail5
@@ -53,17 +54,19 @@ for seed in $SEEDS; do
     dir=$OUT/audit-ft$w-s$seed
     [ -f "$dir/audit.json" ] || "$GOODFIT" audit --model "$MODEL" --data "$noisy" --seed "$seed" \
       --run "$OUT/$cv" --run-weight "$w" --out "$dir" --overwrite \
-      --write-clean "$OUT/cleaned-ft$w-s$seed.jsonl" --quiet --top 0 > /dev/null
+      --write-clean "$OUT/cleaned-ft$w-s$seed.jsonl" --label-fix drop --label-min-score 0 \
+      --quiet --top 0 > /dev/null
     audits+=("$dir")
   done
   python3 benches/audit/flag_scores.py "$noisy" "${audits[@]}"
   for w in $TRAIN_WEIGHTS; do
     fit "cleaned-ft$w-s$seed" "$OUT/cleaned-ft$w-s$seed.jsonl"
     [ "$RELABEL" = 1 ] || continue
-    # The same findings, the rows kept under their suggested label (--relabel).
+    # The same findings, the rows kept under their suggested label (--label-fix relabel).
     relabelled=$OUT/relabelled-ft$w-s$seed.jsonl
     [ -f "$relabelled" ] || "$GOODFIT" audit --model "$MODEL" --data "$noisy" --seed "$seed" \
-      --run "$OUT/$cv" --run-weight "$w" --write-clean "$relabelled" --relabel --quiet --top 0 > /dev/null
+      --run "$OUT/$cv" --run-weight "$w" --write-clean "$relabelled" --label-fix relabel \
+      --label-min-score 0 --quiet --top 0 > /dev/null
     fit "relabelled-ft$w-s$seed" "$relabelled"
   done
 done

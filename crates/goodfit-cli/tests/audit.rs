@@ -532,9 +532,15 @@ fn a_cross_validated_run_gives_the_audit_every_row_out_of_fold() {
     let how = json["probe"]["how"].as_str().unwrap();
     assert!(how.contains("for 43 rows, averaged"), "{how}");
     assert!(how.contains("(weight 1)"), "{how}");
-    // --relabel keeps every row, the label issues under their suggested label.
+    // --label-min-score 0 relabels every label issue (the default fix) and keeps every row.
     let relabelled = dir.path().join("relabelled.jsonl");
-    let with_relabel = audit(&["--json", "--write-clean", &s(&relabelled), "--relabel"]);
+    let with_relabel = audit(&[
+        "--json",
+        "--write-clean",
+        &s(&relabelled),
+        "--label-min-score",
+        "0",
+    ]);
     let fixed: Value = serde_json::from_slice(&ok(&strs(&with_relabel)).stdout).unwrap();
     let issues = findings(&fixed, "label");
     assert!(!issues.is_empty());
@@ -547,7 +553,8 @@ fn a_cross_validated_run_gives_the_audit_every_row_out_of_fold() {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     };
-    let (original, written) = (jsonl(&train), jsonl(&relabelled));
+    let original = jsonl(&train);
+    let written = jsonl(&relabelled);
     assert_eq!(written.len(), original.len());
     for (i, (was, now)) in original.iter().zip(&written).enumerate() {
         assert_eq!(was["text"], now["text"]);
@@ -557,8 +564,44 @@ fn a_cross_validated_run_gives_the_audit_every_row_out_of_fold() {
             None => assert_eq!(now["label"], was["label"], "line {}", i + 1),
         }
     }
-    let err = refused(&strs(&audit(&["--relabel"])));
-    assert!(err.contains("add --write-clean"), "{err}");
+    // From a minimum score between the issues' scores, the surer ones are fixed (here
+    // dropped) and the others stay as given.
+    let mut scores: Vec<f64> = issues
+        .iter()
+        .map(|f| f["score"].as_f64().unwrap())
+        .collect();
+    scores.sort_by(f64::total_cmp);
+    assert!(scores[0] < scores[scores.len() - 1], "{scores:?}");
+    let cut = (scores[0] + scores[scores.len() - 1]) / 2.0;
+    let sure: Vec<u64> = issues
+        .iter()
+        .filter(|f| f["score"].as_f64().unwrap() >= cut)
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    let dropped = dir.path().join("dropped.jsonl");
+    let with_drop = audit(&[
+        "--json",
+        "--write-clean",
+        &s(&dropped),
+        "--label-fix",
+        "drop",
+        "--label-min-score",
+        &cut.to_string(),
+    ]);
+    let fixed: Value = serde_json::from_slice(&ok(&strs(&with_drop)).stdout).unwrap();
+    assert_eq!(fixed["clean"]["dropped"], sure.len());
+    assert_eq!(fixed["clean"]["relabelled"], 0);
+    assert_eq!(fixed["clean"]["kept_as_given"], issues.len() - sure.len());
+    let kept: Vec<&Value> = original
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !sure.contains(&(*i as u64 + 1)))
+        .map(|(_, row)| row)
+        .collect();
+    let written = jsonl(&dropped);
+    assert_eq!(written.iter().collect::<Vec<_>>(), kept);
+    let err = refused(&strs(&audit(&["--label-fix", "drop"])));
+    assert!(err.contains("--write-clean"), "{err}");
     let err = refused(&strs(&audit(&["--run-weight", "1.5"])));
     assert!(err.contains("--run-weight 1.5"), "{err}");
     // Resuming is for one run; a cross-validation starts again.

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use goodfit::audit::output::{check_audit_dir, write_audit_dir, write_clean, LabelFix, PAGE_FILE};
+use goodfit::audit::output::{
+    check_audit_dir, write_audit_dir, write_clean, Cleaned, LabelFix, PAGE_FILE, SURE_LABEL_SCORE,
+};
 use goodfit::audit::{audit, Audit, AuditConfig, Finding, IssueKind};
 use goodfit::report::audit_page;
 use goodfit::train::session::Session;
@@ -46,14 +48,16 @@ pub struct AuditArgs {
     /// Which findings --write-clean drops (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "label")]
     clean: Vec<CleanKind>,
-    /// With --write-clean: drop only findings scored at least this (0 to 1; a label
-    /// issue's score is 1 − the probability of its label), the surest first.
-    #[arg(long, default_value_t = 0.0)]
-    clean_min_score: f64,
-    /// With --write-clean: give the probably mislabelled rows their suggested label
-    /// instead of dropping them (rows of the other kinds are still dropped).
-    #[arg(long)]
-    relabel: bool,
+    /// With --write-clean: how it fixes the probably mislabelled rows: `relabel` keeps
+    /// them under their suggested label, `drop` leaves them out (rows of the other kinds
+    /// are always dropped).
+    #[arg(long, value_enum, default_value_t = FixArg::Relabel, requires = "write_clean")]
+    label_fix: FixArg,
+    /// With --write-clean: fix only the label issues scored at least this (0 to 1; a
+    /// label issue's score is 1 − the out-of-fold probability of its label); the rest stay
+    /// as given. 0 fixes every flagged row.
+    #[arg(long, default_value_t = SURE_LABEL_SCORE, requires = "write_clean")]
+    label_min_score: f64,
     /// Replace an earlier audit in --out, or an existing --write-clean file.
     #[arg(long)]
     overwrite: bool,
@@ -92,6 +96,15 @@ pub struct AuditArgs {
     /// Print no progress.
     #[arg(long)]
     quiet: bool,
+}
+
+/// How `--write-clean` fixes label issues (`--label-fix`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FixArg {
+    /// Keep the row under its suggested label.
+    Relabel,
+    /// Leave the row out.
+    Drop,
 }
 
 /// The findings `--clean` can drop.
@@ -138,15 +151,10 @@ pub fn run(args: &AuditArgs) -> Result<()> {
     if let Some(out) = &args.out {
         check_audit_dir(out, args.overwrite)?;
     }
-    if args.relabel && args.write_clean.is_none() {
+    if !(0.0..=1.0).contains(&args.label_min_score) {
         anyhow::bail!(
-            "--relabel says how --write-clean fixes label issues: add --write-clean FILE"
-        );
-    }
-    if !(0.0..=1.0).contains(&args.clean_min_score) {
-        anyhow::bail!(
-            "--clean-min-score {}: a score from 0 to 1",
-            args.clean_min_score
+            "--label-min-score {}: a score from 0 to 1",
+            args.label_min_score
         );
     }
     if let Some(clean) = &args.write_clean {
@@ -171,20 +179,19 @@ pub fn run(args: &AuditArgs) -> Result<()> {
     let mut cleaned = None;
     if let Some(clean) = &args.write_clean {
         let kinds: Vec<IssueKind> = args.clean.iter().map(|k| k.kind()).collect();
-        let fix = if args.relabel {
-            LabelFix::Relabel(&args.label_col)
-        } else {
-            LabelFix::Drop
+        let fix = match args.label_fix {
+            FixArg::Relabel => LabelFix::Relabel(&args.label_col),
+            FixArg::Drop => LabelFix::Drop,
         };
-        let (dropped, relabelled) = write_clean(
+        let done = write_clean(
             &found,
             &kinds,
-            args.clean_min_score,
+            args.label_min_score,
             fix,
             clean,
             args.overwrite,
         )?;
-        cleaned = Some((clean.clone(), dropped, relabelled));
+        cleaned = Some((clean.clone(), done));
     }
     if args.json {
         // Thumbnails are the page's (audit.json keeps them); standard output stays text.
@@ -202,22 +209,35 @@ pub fn run(args: &AuditArgs) -> Result<()> {
             "counts": found.counts,
             "probe": found.probe,
             "findings": findings,
-            "clean": cleaned.as_ref().map(|(path, dropped, relabelled)| json!({"file": path, "dropped": dropped, "relabelled": relabelled})),
+            "clean": cleaned.as_ref().map(|(path, done)| json!({
+                "file": path,
+                "dropped": done.dropped,
+                "relabelled": done.relabelled,
+                "kept_as_given": done.kept_as_given,
+            })),
         }))?);
     }
     let mut text = tables(&found, args.top);
-    if let Some((path, dropped, relabelled)) = cleaned {
-        let relabelled = if args.relabel {
-            format!(", {relabelled} given their suggested label")
-        } else {
-            String::new()
-        };
-        text += &format!(
-            "\ncleaned copy: {} ({dropped} rows dropped{relabelled})\n",
-            path.display()
-        );
+    if let Some((path, done)) = cleaned {
+        text += &format!("\ncleaned copy: {}\n", path.display());
+        text += &clean_summary(&done, args.label_min_score);
     }
     print(&text)
+}
+
+/// What the cleaned copy did, in words.
+fn clean_summary(done: &Cleaned, min_score: f64) -> String {
+    let mut text = format!(
+        "  {} rows dropped, {} given their suggested label\n",
+        done.dropped, done.relabelled
+    );
+    if done.kept_as_given > 0 {
+        text += &format!(
+            "  {} label issues scored below {min_score} kept as given (--label-min-score 0 fixes them too)\n",
+            done.kept_as_given
+        );
+    }
+    text
 }
 
 /// The top `top` findings of each kind as plain-text tables.

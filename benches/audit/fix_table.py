@@ -5,7 +5,7 @@ training seed); then the mean difference against the noisy file per noise seed, 
 their mean ± standard error (the runs of one noise seed share its cleaned copy, so the
 noise seeds are the independent draws).
 
-Usage: python3 benches/audit/fix_table.py OUT
+Usage: python3 benches/audit/fix_table.py OUT [NOISE_SEED...]   (default: every noise seed in OUT)
 """
 import collections
 import glob
@@ -41,7 +41,7 @@ def main():
         scores[(fix, s and int(s))][int(t)] = json.load(open(path))["test"]["f1_macro"]
     clean = scores.get(("clean", None), {})
     print(f"clean: {mean_se(list(clean.values()))} (training seeds {sorted(clean)})")
-    noise_seeds = sorted({s for (_, s) in scores if s is not None})
+    noise_seeds = [int(a) for a in sys.argv[2:]] or sorted({s for (_, s) in scores if s is not None})
     print(f"noise seeds {noise_seeds}\n")
     print("| training file | runs | test macro-F1 | against the noisy file | against the clean file "
           "| per noise seed, against the noisy file | over noise seeds |")

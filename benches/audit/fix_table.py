@@ -14,21 +14,14 @@ import os
 import statistics
 import sys
 
+import train_table  # the sibling script: one `mean ± SE` for both tables
+
 ORDER = ["noisy", "relabel0.9", "drop0.9", "relabel0", "drop0"]
 
 
-def mean_se(values):
-    if len(values) < 2:
-        return f"{values[0]:.3f}" if values else "–"
-    se = statistics.stdev(values) / len(values) ** 0.5
-    return f"{statistics.mean(values):+.3f} ± {se:.3f}".lstrip("+")
-
-
-def signed(values):
-    if not values:
-        return "–"
-    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan")
-    return f"{statistics.mean(values):+.3f} ± {se:.3f}"
+def mean_se(values, signed=False):
+    """train_table.py's `mean ± SE`, or – when there are no values."""
+    return train_table.mean_se(values, signed) if values else "–"
 
 
 def main():
@@ -59,9 +52,9 @@ def main():
                 if pairs:
                     per_seed.append(statistics.mean(pairs))
         if values:
-            print(f"| {fix} | {len(values)} | {mean_se(values)} | {signed(vs_noisy) if fix != 'noisy' else ''} "
-                  f"| {signed(vs_clean)} | {', '.join(f'{d:+.3f}' for d in per_seed)} "
-                  f"| {signed(per_seed) if len(per_seed) > 1 else ''} |")
+            print(f"| {fix} | {len(values)} | {mean_se(values)} | {mean_se(vs_noisy, True) if fix != 'noisy' else ''} "
+                  f"| {mean_se(vs_clean, True)} | {', '.join(f'{d:+.3f}' for d in per_seed)} "
+                  f"| {mean_se(per_seed, True) if len(per_seed) > 1 else ''} |")
 
 
 if __name__ == "__main__":

@@ -66,4 +66,5 @@ def main():
         print(f"| {kind} | {len(scores)} | {mean_se(list(scores.values()))} | {paired} |")
 
 
-main()
+if __name__ == "__main__":
+    main()
